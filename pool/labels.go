@@ -1,0 +1,21 @@
+package pool
+
+// Labels carried by every container this project creates. The reaper finds orphans by them.
+const (
+	// LabelManaged marks a container as created by sandbox-mcp; its value is "true".
+	LabelManaged = "io.sandbox-mcp.managed"
+	// LabelInstance is the ID of the server instance that created the container.
+	LabelInstance = "io.sandbox-mcp.instance"
+	// LabelHost is the host name of the machine that server instance runs on.
+	LabelHost = "io.sandbox-mcp.host"
+	// LabelPool names the pool, which is the runtime's name.
+	LabelPool = "io.sandbox-mcp.pool"
+	// LabelLanguage is the runtime's language.
+	LabelLanguage = "io.sandbox-mcp.language"
+	// LabelConversation is the conversation a temporary container was created for; warm
+	// containers are created before any conversation and carry "" (engines such as Docker
+	// cannot change labels later).
+	LabelConversation = "io.sandbox-mcp.conversation"
+	// LabelTemporary is "true" on containers created outside the pool's count.
+	LabelTemporary = "io.sandbox-mcp.temporary"
+)

@@ -1,0 +1,28 @@
+package pool
+
+// The layout inside every sandbox container. The root filesystem is read-only; everything
+// writable is on size-capped tmpfs mounts.
+const (
+	// SandboxDir is the tmpfs mount that holds the working directory and the support files.
+	SandboxDir = "/sandbox"
+	// WorkDir is the working directory of every run; the conversation's files live here.
+	WorkDir = "/sandbox/work"
+	// SupportDir holds the scripts the server installs at warm-up. They belong to
+	// KeeperUser, so code running as CodeUser can read but not change them.
+	SupportDir = "/sandbox/.support"
+	// TmpDir is the container's /tmp, a tmpfs of its own.
+	TmpDir = "/tmp"
+
+	// KeeperUser runs the container's main process and installs the support files.
+	KeeperUser = "65532:65532"
+	// CodeUser runs the user's code. Killing every process of this user spares the main
+	// process, so a timeout never stops the container.
+	CodeUser = "65534:65534"
+
+	// RunIDEnv is set in the environment of every run; children inherit it, which is how a
+	// timeout finds every process the run started, even after setsid or a double fork.
+	RunIDEnv = "SANDBOX_MCP_RUN"
+)
+
+// KeeperCommand is the main process of a sandbox container: it sleeps until SIGTERM.
+var KeeperCommand = []string{"sleep", "infinity"}
