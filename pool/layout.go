@@ -26,3 +26,31 @@ const (
 
 // KeeperCommand is the main process of a sandbox container: it sleeps until SIGTERM.
 var KeeperCommand = []string{"sleep", "infinity"}
+
+// SandboxLimits are the resource limits and mount sizes of a sandbox container.
+type SandboxLimits struct {
+	Limits
+	WorkDirBytes int64 // size of the SandboxDir tmpfs
+	TmpBytes     int64 // size of the TmpDir tmpfs
+	// Runtime names an OCI runtime such as "runsc"; empty means the engine's default.
+	Runtime string
+}
+
+// SandboxSpec returns the hardened spec of a sandbox container: no network, a read-only
+// root filesystem, SandboxDir and TmpDir as size-capped tmpfs mounts, an init process, and
+// KeeperCommand as KeeperUser.
+func SandboxSpec(image string, l SandboxLimits) Spec {
+	return Spec{
+		Image:        image,
+		Command:      KeeperCommand,
+		User:         KeeperUser,
+		ReadOnlyRoot: true,
+		Init:         true,
+		Runtime:      l.Runtime,
+		Tmpfs: []Tmpfs{
+			{Path: SandboxDir, SizeBytes: l.WorkDirBytes},
+			{Path: TmpDir, SizeBytes: l.TmpBytes},
+		},
+		Limits: l.Limits,
+	}
+}

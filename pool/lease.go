@@ -1,0 +1,26 @@
+package pool
+
+// Lease is one conversation's hold on one container. The container is never handed to
+// anyone else; Release destroys it.
+type Lease struct {
+	pool         *Pool
+	c            *container
+	conversation string
+}
+
+// ContainerID returns the engine's ID of the leased container.
+func (l *Lease) ContainerID() string { return l.c.id }
+
+// Temporary reports whether the container was created outside the pool's count.
+func (l *Lease) Temporary() bool { return l.c.temporary }
+
+// Pool returns the pool the lease came from.
+func (l *Lease) Pool() *Pool { return l.pool }
+
+// Release destroys the container and lets the pool refill. It blocks until the engine has
+// removed the container or the removal timed out (30 s); the removal runs on a context of
+// its own, so that a cancelled request still frees the container. Calling Release again
+// returns nil.
+func (l *Lease) Release(reason RemoveReason) error {
+	return l.pool.remove(l.c, reason)
+}

@@ -1,0 +1,92 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Reaper removes containers that carry this project's labels but that no live server
+// instance owns: those of instances that are gone (crashed or killed), and those of this
+// instance that no pool tracks any more (a failed removal, a creation interrupted after the
+// engine made the container). Containers of live sibling instances are never touched, nor
+// those of instances on other hosts, whose liveness cannot be checked from here.
+type Reaper struct {
+	Backend  Backend
+	Instance *Instance
+	// Tracks reports whether this instance's pools own a container.
+	Tracks func(id string) bool
+	// Grace is how old an untracked container of this instance must be before it is
+	// removed, so that a container whose creation has not returned yet is spared. Zero
+	// means one minute.
+	Grace  time.Duration
+	Logger *slog.Logger
+}
+
+// Sweep removes the orphans once and returns how many it removed.
+func (r *Reaper) Sweep(ctx context.Context) (int, error) {
+	list, err := r.Backend.List(ctx, map[string]string{LabelManaged: "true"})
+	if err != nil {
+		return 0, fmt.Errorf("listing containers: %w", err)
+	}
+	removed := 0
+	var errs []error
+	for _, c := range list {
+		if !r.orphan(c) {
+			continue
+		}
+		if err := r.Backend.Remove(ctx, c.ID); err != nil {
+			errs = append(errs, fmt.Errorf("removing orphan %s: %w", c.ID, err))
+			continue
+		}
+		removed++
+		logger(r.Logger).Info("orphan container removed", "container_id", c.ID,
+			"instance", c.Labels[LabelInstance], "reason", ReasonOrphan)
+	}
+	return removed, errors.Join(errs...)
+}
+
+func (r *Reaper) orphan(c Container) bool {
+	id := c.Labels[LabelInstance]
+	if id == r.Instance.ID {
+		grace := r.Grace
+		if grace == 0 {
+			grace = time.Minute
+		}
+		return time.Since(c.Created) > grace && (r.Tracks == nil || !r.Tracks(c.ID))
+	}
+	return r.Instance.Check(id, c.Labels[LabelHost]) == Gone
+}
+
+// Run sweeps every interval until ctx ends. Failures are logged, and the next sweep tries
+// again.
+func (r *Reaper) Run(ctx context.Context, interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			if _, err := r.Sweep(ctx); err != nil && ctx.Err() == nil {
+				logger(r.Logger).Warn("reaping orphan containers failed", "error", err)
+			}
+		}
+	}
+}
+
+// RemoveOwn removes every container labelled with this instance, tracked or not. The server
+// calls it last on shutdown, after its pools closed, as a backstop.
+func (r *Reaper) RemoveOwn(ctx context.Context) (int, error) {
+	list, err := r.Backend.List(ctx, map[string]string{LabelManaged: "true", LabelInstance: r.Instance.ID})
+	if err != nil {
+		return 0, fmt.Errorf("listing containers: %w", err)
+	}
+	var errs []error
+	for _, c := range list {
+		errs = append(errs, r.Backend.Remove(ctx, c.ID))
+	}
+	return len(list), errors.Join(errs...)
+}
