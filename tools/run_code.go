@@ -1,0 +1,262 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/sandbox-mcp/sandbox-mcp/pool"
+	"github.com/sandbox-mcp/sandbox-mcp/runtimes"
+)
+
+// runCodeOutput is run_code's structured result.
+type runCodeOutput struct {
+	SessionID     string `json:"session_id"`
+	Language      string `json:"language"`
+	ExitCode      int    `json:"exit_code"`
+	Stdout        string `json:"stdout"`
+	Stderr        string `json:"stderr"`
+	StdoutDropped int64  `json:"stdout_dropped_bytes,omitempty"`
+	StderrDropped int64  `json:"stderr_dropped_bytes,omitempty"`
+	DurationMs    int64  `json:"duration_ms"`
+	TimedOut      bool   `json:"timed_out,omitempty"`
+	OOMKilled     bool   `json:"oom_killed,omitempty"`
+}
+
+// progressInterval is how often a run sends progress notifications, when the client asked.
+const progressInterval = 5 * time.Second
+
+func (s *Server) handleRunCode(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var in runCodeInput
+	if err := req.BindArguments(&in); err != nil {
+		return mcp.NewToolResultError("Invalid arguments: " + err.Error()), nil
+	}
+	lang, timeout, msg := s.checkRunCode(in)
+	if msg != "" {
+		return mcp.NewToolResultError(msg), nil
+	}
+
+	c, err := s.conv.acquire(in.SessionID, protocolSessionID(ctx))
+	if err != nil {
+		return mcp.NewToolResultError(unknownSessionMessage(in.SessionID)), nil
+	}
+	defer s.conv.release(c)
+
+	sb := c.sandbox(lang.Runtime.Name)
+	if err := sb.lock(ctx); err != nil {
+		return s.failure(c, lang, err), nil
+	}
+	defer sb.unlock()
+
+	lease, err := s.leaseFor(ctx, c, sb, lang)
+	if err != nil {
+		return s.failure(c, lang, err), nil
+	}
+	stop := s.startProgress(ctx, req, timeout)
+	result, err := pool.Run(ctx, s.backend, lease.ContainerID(), pool.RunRequest{
+		FileName:    lang.Runtime.FileName,
+		Command:     lang.Runtime.Command,
+		Code:        []byte(in.Code),
+		Env:         lang.Runtime.Env,
+		Timeout:     timeout,
+		OutputBytes: lang.Limits.OutputBytes,
+	})
+	stop()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return s.runFailure(c, sb, lang, err), nil
+	}
+	return runResult(c.id, lang, timeout, result, err), nil
+}
+
+// checkRunCode validates the arguments the schema cannot. It returns the language, the
+// run's timeout, and a message for the model when the call is invalid.
+func (s *Server) checkRunCode(in runCodeInput) (Language, time.Duration, string) {
+	lang, ok := s.language(in.Language)
+	if !ok {
+		return lang, 0, fmt.Sprintf("Unknown language %q. Available languages: %s.", in.Language, strings.Join(s.names, ", "))
+	}
+	if strings.TrimSpace(in.Code) == "" {
+		return lang, 0, "The code argument is empty. Pass the complete source code of the program to run."
+	}
+	if n := int64(len(in.Code)); n > lang.Limits.CodeBytes {
+		return lang, 0, fmt.Sprintf("The code is %d bytes, over the limit of %d bytes. Split the work, or write data files in an earlier call and read them.", n, lang.Limits.CodeBytes)
+	}
+	timeout := lang.Limits.DefaultTimeout
+	if in.TimeoutSeconds != 0 {
+		timeout = time.Duration(in.TimeoutSeconds) * time.Second
+	}
+	if in.TimeoutSeconds < 0 || timeout > lang.Limits.MaxTimeout {
+		return lang, 0, fmt.Sprintf("timeout_seconds must be between 1 and %d for %s, got %d.", int(lang.Limits.MaxTimeout.Seconds()), lang.Runtime.Name, in.TimeoutSeconds)
+	}
+	return lang, timeout, ""
+}
+
+func (s *Server) language(name string) (Language, bool) {
+	rt, ok := runtimes.Lookup(name)
+	if !ok {
+		return Language{}, false
+	}
+	lang, ok := s.languages[rt.Name]
+	return lang, ok
+}
+
+// leaseFor returns the sandbox's container, leasing one on the conversation's first call
+// in this language. The caller holds the sandbox's turn.
+func (s *Server) leaseFor(ctx context.Context, c *conversation, sb *sandbox, lang Language) (*pool.Lease, error) {
+	if l := sb.lease.Load(); l != nil {
+		return l, nil
+	}
+	l, err := lang.Pool.Lease(ctx, c.id)
+	if err != nil {
+		return nil, err
+	}
+	sb.lease.Store(l)
+
+	// The conversation may have ended while the lease was made; end has then either seen
+	// this lease and released it, or not, and releasing twice is harmless.
+	c.mu.Lock()
+	ended := c.ended
+	c.mu.Unlock()
+	if ended {
+		_ = l.Release(pool.ReasonConversationEnd)
+		return nil, errUnknownConversation
+	}
+	return l, nil
+}
+
+// failure answers a call that could not run: the conversation ended, or no sandbox.
+func (s *Server) failure(c *conversation, lang Language, err error) *mcp.CallToolResult {
+	if errors.Is(err, errUnknownConversation) {
+		return mcp.NewToolResultError(unknownSessionMessage(c.id))
+	}
+	s.log.Warn("run_code failed", "session_id", c.id, "language", lang.Runtime.Name, "error", err)
+	return errorWithSession(c.id, modelMessage(lang.Runtime.Name, err))
+}
+
+// runFailure answers a run the engine failed. When the container is gone or its processes
+// could not be stopped, the sandbox is discarded, and the next call gets a fresh one.
+func (s *Server) runFailure(c *conversation, sb *sandbox, lang Language, err error) *mcp.CallToolResult {
+	c.mu.Lock()
+	ended := c.ended
+	c.mu.Unlock()
+	if ended {
+		return mcp.NewToolResultError(unknownSessionMessage(c.id))
+	}
+	s.log.Warn("run failed", "session_id", c.id, "language", lang.Runtime.Name, "error", err)
+	if !errors.Is(err, pool.ErrUnstoppable) && !errors.Is(err, pool.ErrContainerNotFound) {
+		return errorWithSession(c.id, modelMessage(lang.Runtime.Name, err))
+	}
+	if l := sb.lease.Swap(nil); l != nil {
+		_ = l.Release(pool.ReasonUnhealthy)
+	}
+	why := "its container stopped"
+	if errors.Is(err, pool.ErrUnstoppable) {
+		why = "its processes could not be stopped (the process limit was probably exhausted, as by a fork bomb)"
+	}
+	return errorWithSession(c.id, fmt.Sprintf("The %s sandbox was destroyed because %s. Its files are lost. The next call with this session_id starts a fresh sandbox.", lang.Runtime.Name, why))
+}
+
+func errorWithSession(id, msg string) *mcp.CallToolResult {
+	return mcp.NewToolResultError(msg + "\nsession_id: " + id)
+}
+
+// runResult reports a finished, timed-out or cancelled run. Anything but exit code 0 sets
+// isError, with the output included.
+func runResult(id string, lang Language, timeout time.Duration, r pool.RunResult, cancelled error) *mcp.CallToolResult {
+	out := runCodeOutput{
+		SessionID:     id,
+		Language:      lang.Runtime.Name,
+		ExitCode:      r.ExitCode,
+		Stdout:        r.Stdout.Text,
+		Stderr:        r.Stderr.Text,
+		StdoutDropped: r.Stdout.Dropped,
+		StderrDropped: r.Stderr.Dropped,
+		DurationMs:    r.Duration.Milliseconds(),
+		TimedOut:      r.TimedOut,
+		OOMKilled:     r.OOMKilled,
+	}
+	res := mcp.NewToolResultStructured(out, formatRun(out, timeout, lang, cancelled != nil))
+	res.IsError = r.ExitCode != 0 || r.TimedOut || r.OOMKilled || cancelled != nil
+	return res
+}
+
+// formatRun is the text form of a run's result.
+func formatRun(out runCodeOutput, timeout time.Duration, lang Language, cancelled bool) string {
+	var b strings.Builder
+	switch {
+	case out.TimedOut:
+		fmt.Fprintf(&b, "Timed out after %s: every process of this run was killed. Files in the working directory are kept.\n", timeout)
+	case cancelled:
+		b.WriteString("Cancelled: every process of this run was killed. Files in the working directory are kept.\n")
+	case out.OOMKilled:
+		fmt.Fprintf(&b, "Killed: the program ran out of memory (the sandbox's limit is %s).\n", formatBytes(lang.Limits.MemoryBytes))
+	default:
+		fmt.Fprintf(&b, "exit_code: %d\n", out.ExitCode)
+	}
+	fmt.Fprintf(&b, "duration_ms: %d\nsession_id: %s\n", out.DurationMs, out.SessionID)
+	writeStream(&b, "stdout", out.Stdout, out.StdoutDropped)
+	writeStream(&b, "stderr", out.Stderr, out.StderrDropped)
+	return b.String()
+}
+
+func writeStream(b *strings.Builder, name, text string, dropped int64) {
+	if text == "" {
+		return
+	}
+	if dropped > 0 {
+		fmt.Fprintf(b, "--- %s (%d bytes dropped from the middle) ---\n", name, dropped)
+	} else {
+		fmt.Fprintf(b, "--- %s ---\n", name)
+	}
+	b.WriteString(text)
+	if !strings.HasSuffix(text, "\n") {
+		b.WriteByte('\n')
+	}
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20:
+		return fmt.Sprintf("%d MiB", n>>20)
+	default:
+		return fmt.Sprintf("%d bytes", n)
+	}
+}
+
+// startProgress sends a progress notification every progressInterval while a run lasts,
+// when the request carries a progress token. The returned function stops it.
+func (s *Server) startProgress(ctx context.Context, req mcp.CallToolRequest, timeout time.Duration) func() {
+	if req.Params.Meta == nil || req.Params.Meta.ProgressToken == nil {
+		return func() {}
+	}
+	token := req.Params.Meta.ProgressToken
+	srv := server.ServerFromContext(ctx)
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		start := time.Now()
+		ticker := time.NewTicker(progressInterval)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ticker.C:
+				elapsed := time.Since(start).Seconds()
+				params := map[string]any{"progressToken": token, "progress": elapsed, "total": timeout.Seconds(),
+					"message": fmt.Sprintf("running for %.0f s", elapsed)}
+				if err := srv.SendNotificationToClient(ctx, "notifications/progress", params); err != nil {
+					s.log.Debug("sending progress failed", "error", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}

@@ -1,0 +1,140 @@
+// Package tools assembles the MCP server: the tool schemas and handlers, and the registry
+// of conversations that tool calls belong to. It drives sandboxes through package pool and
+// never talks to a container engine directly.
+package tools
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/sandbox-mcp/sandbox-mcp/pool"
+	"github.com/sandbox-mcp/sandbox-mcp/runtimes"
+)
+
+// Language is one runtime that run_code accepts, with its pool and limits.
+type Language struct {
+	Runtime runtimes.Runtime
+	Pool    *pool.Pool
+	Limits  Limits
+}
+
+// Limits bound one language's runs.
+type Limits struct {
+	MemoryBytes    int64 // reported when a run is killed for exceeding it
+	CodeBytes      int64
+	OutputBytes    int64 // per stream
+	DefaultTimeout time.Duration
+	MaxTimeout     time.Duration
+}
+
+// Options configure a Server. Backend and Languages are required.
+type Options struct {
+	Backend   pool.Backend
+	Languages []Language
+	// IdleTimeout ends a conversation after this long without a call; zero means never.
+	IdleTimeout time.Duration
+	// MaxAge ends a conversation this long after it started; zero means never.
+	MaxAge time.Duration
+	// Version is reported to clients in the server info.
+	Version string
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Server is the sandbox-mcp MCP server. Serve it with server.NewStdioServer or
+// server.NewStreamableHTTPServer on MCP(); Close ends every conversation.
+type Server struct {
+	mcp       *server.MCPServer
+	backend   pool.Backend
+	languages map[string]Language
+	names     []string
+	conv      *registry
+	log       *slog.Logger
+
+	stopSweeper context.CancelFunc
+	sweeperDone chan struct{}
+	closeOnce   sync.Once
+}
+
+// New builds the server and starts the sweeper that ends idle and old conversations.
+func New(opts Options) *Server {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{
+		backend:   opts.Backend,
+		languages: make(map[string]Language),
+		conv:      newRegistry(opts.IdleTimeout, opts.MaxAge, log),
+		log:       log,
+	}
+	for _, l := range opts.Languages {
+		s.languages[l.Runtime.Name] = l
+		s.names = append(s.names, l.Runtime.Name)
+	}
+	slices.Sort(s.names)
+
+	hooks := &server.Hooks{}
+	hooks.AddOnUnregisterSession(func(ctx context.Context, session server.ClientSession) {
+		s.conv.endProtocolSession(session.SessionID())
+	})
+	s.mcp = server.NewMCPServer("sandbox-mcp", opts.Version,
+		server.WithToolCapabilities(false),
+		server.WithInputSchemaValidation(),
+		server.WithRecovery(),
+		server.WithHooks(hooks),
+		server.WithLogger(log),
+		server.WithInstructions(instructions),
+	)
+	s.mcp.AddTool(s.runCodeTool(), s.handleRunCode)
+	s.mcp.AddTool(endSessionTool(), s.handleEndSession)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopSweeper = cancel
+	s.sweeperDone = make(chan struct{})
+	go func() {
+		defer close(s.sweeperDone)
+		s.conv.runSweeper(ctx)
+	}()
+	return s
+}
+
+const instructions = `This server runs code in isolated sandboxes without network access.
+Call run_code with the source code and its language. The first result returns a session_id:
+pass it to later calls to keep the same sandbox, with its files and installed packages.
+Call end_session when the work is done, so the sandbox is freed.`
+
+// MCP returns the underlying mcp-go server, for the transports.
+func (s *Server) MCP() *server.MCPServer { return s.mcp }
+
+// Close ends every conversation and removes their containers. It blocks until that is done
+// and is safe to call more than once. The pools themselves are the caller's to close.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.stopSweeper()
+		<-s.sweeperDone
+		s.conv.closeAll()
+	})
+}
+
+// protocolSessionID returns the ID of the request's protocol session, or "" for stateless
+// (2026-07-28) requests, which belong to no session.
+func protocolSessionID(ctx context.Context) string {
+	if server.IsModernRequest(ctx) {
+		return ""
+	}
+	if session := server.ClientSessionFromContext(ctx); session != nil {
+		return session.SessionID()
+	}
+	return ""
+}
+
+func (s *Server) languageList() string {
+	return fmt.Sprintf("%q", s.names)
+}
