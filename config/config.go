@@ -1,38 +1,49 @@
 // Package config loads, validates and documents the sandbox-mcp configuration file.
+//
+// The file is YAML. Durations are Go duration strings ("30s", "5m", "8h"). Sizes are a
+// number of bytes or a number with a binary unit ("512MiB", "1GiB", "64KiB"). Every key is
+// optional: a key left out keeps its Default value. Unknown keys are rejected with the file
+// line. After the file, SANDBOX_MCP_* environment variables override single keys (see
+// EnvVars), and then Validate checks the result.
+//
+// Go callers read durations as time.Duration and sizes as int64 bytes. A Config is a plain
+// value. Its methods do not modify it, so concurrent reads are safe. Copies share the
+// Runtimes map.
 package config
 
 import "time"
 
-// Config is the whole configuration. Default returns the values used when no file is given;
-// a file overrides only the keys it sets.
+// Config is the whole configuration. Default returns the values used when no file is given,
+// and a file overrides only the keys it sets.
 type Config struct {
 	// Backend selects the container engine: "docker" or "podman".
-	Backend string `yaml:"backend" json:"backend"`
+	Backend string `yaml:"backend" jsonschema_description:"Container engine: docker, or podman through its Docker-compatible API socket."`
 	// Docker configures the Docker Engine connection (also used for Podman's compatible API).
-	Docker Docker `yaml:"docker" json:"docker"`
-	// Pool holds the defaults for every language's pool; Runtimes can override them.
-	Pool Pool `yaml:"pool" json:"pool"`
-	// Sandbox holds the defaults for every language's sandbox limits.
-	Sandbox Sandbox `yaml:"sandbox" json:"sandbox"`
+	Docker Docker `yaml:"docker" jsonschema_description:"Engine connection, used by both backends."`
+	// Pool holds the pool settings of every runtime. Runtimes can override single keys.
+	Pool Pool `yaml:"pool" jsonschema_description:"Warm container pool of each runtime. Each runtime has its own pool with these settings."`
+	// Sandbox holds the limits of every runtime's containers. Runtimes can override single keys.
+	Sandbox Sandbox `yaml:"sandbox" jsonschema_description:"Limits of each container and of each run."`
 	// Conversation bounds the life of a conversation.
-	Conversation Conversation `yaml:"conversation" json:"conversation"`
-	// Runtimes configures each language by name ("python", "javascript"). A runtime that is
-	// absent uses its built-in image and the defaults above.
-	Runtimes map[string]Runtime `yaml:"runtimes" json:"runtimes"`
+	Conversation Conversation `yaml:"conversation" jsonschema_description:"Limits on the life of a conversation."`
+	// Runtimes configures languages by name ("python", "javascript"). A runtime that is
+	// absent is enabled, with its built-in image and the top-level settings. ForRuntime
+	// returns a runtime's effective settings.
+	Runtimes map[string]Runtime `yaml:"runtimes,omitempty" jsonschema_description:"Settings of single runtimes, keyed by runtime name. A runtime left out is enabled, with its built-in image and the settings above."`
 	// Reaper removes containers left behind by server instances that are gone.
-	Reaper Reaper `yaml:"reaper" json:"reaper"`
+	Reaper Reaper `yaml:"reaper" jsonschema_description:"Removal of containers left by server instances that are gone."`
 	// HTTP configures the streamable HTTP transport.
-	HTTP HTTP `yaml:"http" json:"http"`
+	HTTP HTTP `yaml:"http" jsonschema_description:"Streamable HTTP transport."`
 }
 
 // Docker is the engine connection.
 type Docker struct {
 	// Host is the engine address, such as unix:///var/run/docker.sock. Empty means
 	// DOCKER_HOST, then the engine's default socket.
-	Host string `yaml:"host" json:"host"`
+	Host string `yaml:"host" jsonschema_description:"Engine API address, such as unix:///var/run/docker.sock. Empty uses DOCKER_HOST, then the engine's default socket."`
 }
 
-// Exhaustion is what a lease does when the pool is at max_size.
+// Exhaustion is the strategy a lease follows when the pool is at max_size.
 type Exhaustion string
 
 const (
@@ -44,55 +55,148 @@ const (
 	ExhaustionTemporary Exhaustion = "temporary"
 )
 
-// Pool configures one language's pool of warm containers.
+// Pool configures one runtime's pool of warm containers.
 type Pool struct {
-	MinIdle             int           `yaml:"min_idle" json:"min_idle"`
-	MaxSize             int           `yaml:"max_size" json:"max_size"`
-	AcquireTimeout      time.Duration `yaml:"acquire_timeout" json:"acquire_timeout"`
-	Exhaustion          Exhaustion    `yaml:"exhaustion" json:"exhaustion"`
-	MaxLifetime         time.Duration `yaml:"max_lifetime" json:"max_lifetime"`
-	HealthCheckInterval time.Duration `yaml:"health_check_interval" json:"health_check_interval"`
-	Prewarm             bool          `yaml:"prewarm" json:"prewarm"`
+	// MinIdle is the number of warm containers kept ready for new conversations.
+	MinIdle int `yaml:"min_idle" jsonschema:"minimum=0" jsonschema_description:"Warm containers kept ready for new conversations."`
+	// MaxSize bounds idle and leased containers together. Temporary ones do not count.
+	MaxSize int `yaml:"max_size" jsonschema:"minimum=1" jsonschema_description:"Maximum number of containers, idle and leased together. Temporary containers do not count."`
+	// AcquireTimeout bounds the wait of a lease under ExhaustionWait.
+	AcquireTimeout time.Duration `yaml:"acquire_timeout" jsonschema_description:"Maximum wait for a free container when the pool is full and exhaustion is wait."`
+	// Exhaustion is the strategy a lease follows when the pool is at MaxSize.
+	Exhaustion Exhaustion `yaml:"exhaustion" jsonschema_description:"Behavior of a lease when the pool is full: wait up to acquire_timeout, fail_fast (fail at once), or temporary (create a container outside the pool, destroyed when its conversation ends)."`
+	// MaxLifetime is the age after which an idle container is removed instead of leased.
+	MaxLifetime time.Duration `yaml:"max_lifetime" jsonschema_description:"Age after which an idle container is removed instead of being leased."`
+	// HealthCheckInterval is the time between probes of idle containers.
+	HealthCheckInterval time.Duration `yaml:"health_check_interval" jsonschema_description:"Interval between health probes of idle containers."`
+	// Prewarm fills the pool to MinIdle at start-up. When false, the pool fills on its first lease.
+	Prewarm bool `yaml:"prewarm" jsonschema_description:"Fill the pool to min_idle at start-up. When false, the pool fills on its first lease."`
 }
 
-// Sandbox configures the limits and hardening of one language's containers.
+// Sandbox configures the limits of one runtime's containers and runs. Sizes are in bytes.
 type Sandbox struct {
-	MemoryBytes    int64         `yaml:"memory" json:"memory"` // YAML accepts "512MiB"
-	CPUs           float64       `yaml:"cpus" json:"cpus"`
-	Pids           int64         `yaml:"pids" json:"pids"`
-	NoFile         int64         `yaml:"nofile" json:"nofile"`
-	WorkDirBytes   int64         `yaml:"workdir_size" json:"workdir_size"`
-	TmpBytes       int64         `yaml:"tmp_size" json:"tmp_size"`
-	OutputBytes    int64         `yaml:"output_bytes" json:"output_bytes"` // per stream
-	CodeBytes      int64         `yaml:"code_bytes" json:"code_bytes"`
-	DefaultTimeout time.Duration `yaml:"default_timeout" json:"default_timeout"`
-	MaxTimeout     time.Duration `yaml:"max_timeout" json:"max_timeout"`
-	Runtime        string        `yaml:"oci_runtime" json:"oci_runtime"` // e.g. runsc; empty: engine default
+	// MemoryBytes is the container's memory limit. Docker 20.10 rejects less than 6 MiB.
+	MemoryBytes int64 `yaml:"memory" unit:"bytes" jsonschema:"minimum=6291456" jsonschema_description:"Memory limit of each container, at least 6MiB. A number without a unit is bytes."`
+	// CPUs is the container's CPU limit in CPUs. Docker 20.10 rejects less than 0.01.
+	CPUs float64 `yaml:"cpus" jsonschema:"minimum=0.01" jsonschema_description:"CPU limit of each container, in CPUs, such as 0.5 or 2. At least 0.01."`
+	// Pids is the maximum number of processes and threads in the container.
+	Pids int64 `yaml:"pids" jsonschema:"minimum=1" jsonschema_description:"Maximum number of processes and threads in each container."`
+	// NoFile is the open files limit (RLIMIT_NOFILE) of the container's processes.
+	NoFile int64 `yaml:"nofile" jsonschema:"minimum=1" jsonschema_description:"Open files limit (RLIMIT_NOFILE) of each process in the container."`
+	// WorkDirBytes is the size of the tmpfs working directory.
+	WorkDirBytes int64 `yaml:"workdir_size" unit:"bytes" jsonschema:"minimum=1" jsonschema_description:"Size of the writable working directory (a tmpfs), where the files of a conversation live."`
+	// TmpBytes is the size of the tmpfs mounted at /tmp.
+	TmpBytes int64 `yaml:"tmp_size" unit:"bytes" jsonschema:"minimum=1" jsonschema_description:"Size of the writable tmpfs mounted at /tmp."`
+	// OutputBytes caps stdout and, separately, stderr of one run.
+	OutputBytes int64 `yaml:"output_bytes" unit:"bytes" jsonschema:"minimum=1" jsonschema_description:"Maximum bytes of stdout, and separately of stderr, returned for one run. The middle of a longer stream is dropped."`
+	// CodeBytes caps the source code of one run.
+	CodeBytes int64 `yaml:"code_bytes" unit:"bytes" jsonschema:"minimum=1" jsonschema_description:"Maximum size of the source code of one run."`
+	// DefaultTimeout is the run time limit of a run that gives none.
+	DefaultTimeout time.Duration `yaml:"default_timeout" jsonschema_description:"Time limit of a run that does not request one."`
+	// MaxTimeout is the largest run time limit a run may request.
+	MaxTimeout time.Duration `yaml:"max_timeout" jsonschema_description:"Largest time limit a run may request. Must be at least default_timeout."`
+	// OCIRuntime is the engine's OCI runtime name, such as "runsc". Empty means the engine default.
+	OCIRuntime string `yaml:"oci_runtime" jsonschema_description:"OCI runtime of the containers, such as runsc for gVisor. Empty uses the engine's default runtime."`
 }
 
 // Conversation bounds a conversation's life.
 type Conversation struct {
-	IdleTimeout time.Duration `yaml:"idle_timeout" json:"idle_timeout"`
-	MaxAge      time.Duration `yaml:"max_age" json:"max_age"`
+	// IdleTimeout ends a conversation after this long without a tool call.
+	IdleTimeout time.Duration `yaml:"idle_timeout" jsonschema_description:"End a conversation, and remove its containers, after this long without a tool call."`
+	// MaxAge ends a conversation this long after it started, whatever its activity.
+	MaxAge time.Duration `yaml:"max_age" jsonschema_description:"End a conversation this long after it started, however active it is."`
 }
 
-// Runtime configures one language. Nil pointers and empty values inherit the top-level
-// pool and sandbox settings.
+// Runtime configures one language. A nil Enabled, an empty Image and nil override fields
+// inherit: the runtime is enabled, runs its built-in image and uses the top-level settings.
 type Runtime struct {
-	Enabled *bool    `yaml:"enabled" json:"enabled"`
-	Image   string   `yaml:"image" json:"image"`
-	Pool    *Pool    `yaml:"pool" json:"pool"`
-	Sandbox *Sandbox `yaml:"sandbox" json:"sandbox"`
+	// Enabled turns the runtime off when false. Nil means enabled.
+	Enabled *bool `yaml:"enabled,omitempty" jsonschema_description:"Serve this runtime. Default true."`
+	// Image replaces the runtime's built-in image when not empty.
+	Image string `yaml:"image,omitempty" jsonschema_description:"Image of this runtime's containers. Empty uses the runtime's built-in image."`
+	// Pool overrides single keys of the top-level Pool.
+	Pool PoolOverride `yaml:"pool,omitempty" jsonschema_description:"Pool keys for this runtime only. A key left out inherits the top-level value."`
+	// Sandbox overrides single keys of the top-level Sandbox.
+	Sandbox SandboxOverride `yaml:"sandbox,omitempty" jsonschema_description:"Sandbox keys for this runtime only. A key left out inherits the top-level value."`
+}
+
+// PoolOverride is a runtime's changes to Pool. Each non-nil field replaces the Pool field of
+// the same name.
+type PoolOverride struct {
+	MinIdle             *int           `yaml:"min_idle,omitempty"`
+	MaxSize             *int           `yaml:"max_size,omitempty"`
+	AcquireTimeout      *time.Duration `yaml:"acquire_timeout,omitempty"`
+	Exhaustion          *Exhaustion    `yaml:"exhaustion,omitempty"`
+	MaxLifetime         *time.Duration `yaml:"max_lifetime,omitempty"`
+	HealthCheckInterval *time.Duration `yaml:"health_check_interval,omitempty"`
+	Prewarm             *bool          `yaml:"prewarm,omitempty"`
+}
+
+// SandboxOverride is a runtime's changes to Sandbox. Each non-nil field replaces the Sandbox
+// field of the same name.
+type SandboxOverride struct {
+	MemoryBytes    *int64         `yaml:"memory,omitempty" unit:"bytes"`
+	CPUs           *float64       `yaml:"cpus,omitempty"`
+	Pids           *int64         `yaml:"pids,omitempty"`
+	NoFile         *int64         `yaml:"nofile,omitempty"`
+	WorkDirBytes   *int64         `yaml:"workdir_size,omitempty" unit:"bytes"`
+	TmpBytes       *int64         `yaml:"tmp_size,omitempty" unit:"bytes"`
+	OutputBytes    *int64         `yaml:"output_bytes,omitempty" unit:"bytes"`
+	CodeBytes      *int64         `yaml:"code_bytes,omitempty" unit:"bytes"`
+	DefaultTimeout *time.Duration `yaml:"default_timeout,omitempty"`
+	MaxTimeout     *time.Duration `yaml:"max_timeout,omitempty"`
+	OCIRuntime     *string        `yaml:"oci_runtime,omitempty"`
 }
 
 // Reaper configures the removal of containers whose server instance is gone.
 type Reaper struct {
-	Interval time.Duration `yaml:"interval" json:"interval"`
+	// Interval is the time between sweeps of the reaper.
+	Interval time.Duration `yaml:"interval" jsonschema_description:"Interval between sweeps that remove containers of server instances that are gone."`
 }
 
 // HTTP configures the streamable HTTP transport.
 type HTTP struct {
 	// SessionIdleTimeout ends an HTTP protocol session, and its conversations, after this
 	// long without a request.
-	SessionIdleTimeout time.Duration `yaml:"session_idle_timeout" json:"session_idle_timeout"`
+	SessionIdleTimeout time.Duration `yaml:"session_idle_timeout" jsonschema_description:"End an HTTP protocol session, and its conversations, after this long without a request."`
+}
+
+// Binary size units.
+const (
+	KiB int64 = 1 << (10 * (iota + 1))
+	MiB
+	GiB
+	TiB
+)
+
+// Default returns the configuration used when no file and no environment variable sets a
+// key. Its Runtimes map is nil: every runtime is enabled with its built-in image.
+func Default() Config {
+	return Config{
+		Backend: "docker",
+		Pool: Pool{
+			MinIdle:             2,
+			MaxSize:             8,
+			AcquireTimeout:      30 * time.Second,
+			Exhaustion:          ExhaustionWait,
+			MaxLifetime:         30 * time.Minute,
+			HealthCheckInterval: 30 * time.Second,
+			Prewarm:             true,
+		},
+		Sandbox: Sandbox{
+			MemoryBytes:    512 * MiB,
+			CPUs:           1,
+			Pids:           256,
+			NoFile:         1024,
+			WorkDirBytes:   256 * MiB,
+			TmpBytes:       64 * MiB,
+			OutputBytes:    64 * KiB,
+			CodeBytes:      256 * KiB,
+			DefaultTimeout: 30 * time.Second,
+			MaxTimeout:     5 * time.Minute,
+		},
+		Conversation: Conversation{IdleTimeout: 30 * time.Minute, MaxAge: 8 * time.Hour},
+		Reaper:       Reaper{Interval: 60 * time.Second},
+		HTTP:         HTTP{SessionIdleTimeout: 30 * time.Minute},
+	}
 }

@@ -45,7 +45,18 @@ const DefaultBaseImage = "debian:bookworm-slim"
 // LocalBaseImage is the name BaseImageScript imports the base as, for hosts that cannot pull.
 const LocalBaseImage = "sandbox-mcp/debian-base:bookworm"
 
+// all is sorted by name.
+// all is sorted by name.
 var all = []Runtime{
+	{
+		Name:       "javascript",
+		Aliases:    []string{"js", "node", "nodejs"},
+		Image:      "sandbox-mcp/javascript:latest",
+		Dockerfile: "images/javascript.Dockerfile",
+		FileName:   ".run.js",
+		Command:    []string{"node", ".run.js"},
+		Probe:      []string{"node", "-e", "0"},
+	},
 	{
 		Name:       "python",
 		Aliases:    []string{"py", "python3"},
@@ -56,18 +67,9 @@ var all = []Runtime{
 		Env:        []string{"PYTHONDONTWRITEBYTECODE=1", "MPLBACKEND=Agg", "PYTHONIOENCODING=utf-8"},
 		Probe:      []string{"python3", "-c", "import numpy, pandas, matplotlib"},
 	},
-	{
-		Name:       "javascript",
-		Aliases:    []string{"js", "node", "nodejs"},
-		Image:      "sandbox-mcp/javascript:latest",
-		Dockerfile: "images/javascript.Dockerfile",
-		FileName:   ".run.js",
-		Command:    []string{"node", ".run.js"},
-		Probe:      []string{"node", "-e", "0"},
-	},
 }
 
-// All returns every runtime, sorted by name.
+// All returns every runtime, in the order of Names.
 func All() []Runtime {
 	return slices.Clone(all)
 }
