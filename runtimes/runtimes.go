@@ -46,7 +46,6 @@ const DefaultBaseImage = "debian:bookworm-slim"
 const LocalBaseImage = "sandbox-mcp/debian-base:bookworm"
 
 // all is sorted by name.
-// all is sorted by name.
 var all = []Runtime{
 	{
 		Name:       "javascript",
