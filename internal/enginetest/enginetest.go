@@ -1,0 +1,68 @@
+// Package enginetest decides whether a test that needs a container engine runs, skips or
+// fails.
+//
+// Such a test skips under -short and when no engine responds to a ping, so `go test -short ./...` passes
+// on a machine without an engine. When SANDBOX_MCP_REQUIRE_ENGINE=1 (CI sets it), a missing
+// engine or test image fails the test instead, so CI cannot pass by skipping.
+package enginetest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+)
+
+const (
+	// RequireEnv is the environment variable that turns skips into failures when it is "1".
+	RequireEnv = "SANDBOX_MCP_REQUIRE_ENGINE"
+	// ImageEnv overrides the image that engine tests start containers from.
+	ImageEnv = "SANDBOX_MCP_TEST_IMAGE"
+	// DefaultImage is the image engine tests use when ImageEnv is unset. It needs sh,
+	// coreutils and grep, and is built by the base image script.
+	DefaultImage = "sandbox-mcp/debian-base:bookworm"
+
+	pingTimeout = 5 * time.Second
+)
+
+// Require skips t under -short, and calls ping with a 5-second timeout. When ping fails, t
+// skips, or fails when RequireEnv is "1".
+func Require(t testing.TB, ping func(ctx context.Context) error) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipping container engine test in -short mode")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+	defer cancel()
+	if err := ping(ctx); err != nil {
+		Skip(t, "no container engine responds: %v", err)
+	}
+}
+
+// Skip skips t with the formatted message, or fails t with it when RequireEnv is "1". Use it
+// for any missing piece of the engine setup, such as the test image.
+func Skip(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if Required() {
+		t.Fatalf("%s (%s=1 requires a working engine)", msg, RequireEnv)
+		return
+	}
+	t.Skip(msg)
+}
+
+// Required reports whether RequireEnv is "1".
+func Required() bool {
+	return os.Getenv(RequireEnv) == "1"
+}
+
+// Image returns the image engine tests start containers from: ImageEnv when set, otherwise
+// DefaultImage.
+func Image() string {
+	if image := os.Getenv(ImageEnv); image != "" {
+		return image
+	}
+	return DefaultImage
+}
