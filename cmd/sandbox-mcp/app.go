@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/sandbox-mcp/sandbox-mcp/config"
+	"github.com/sandbox-mcp/sandbox-mcp/pool"
+	"github.com/sandbox-mcp/sandbox-mcp/pool/docker"
+	"github.com/sandbox-mcp/sandbox-mcp/runtimes"
+	"github.com/sandbox-mcp/sandbox-mcp/tools"
+)
+
+// app is a running server: the engine connection, one pool per enabled runtime, the
+// reaper and the MCP tools.
+type app struct {
+	log      *slog.Logger
+	backend  *docker.Backend
+	instance *pool.Instance
+	pools    []*pool.Pool
+	reaper   *pool.Reaper
+	tools    *tools.Server
+
+	stopReaper context.CancelFunc
+	reaperDone chan struct{}
+}
+
+// startupSweepTimeout bounds the orphan sweep before serving, so a hung engine cannot keep
+// the server from starting.
+const startupSweepTimeout = 30 * time.Second
+
+// newApp connects to the engine, removes orphans of dead instances, and starts the pools.
+// An engine that does not answer is logged, not fatal: the pools retry with backoff and
+// tool calls report the problem until the engine is back.
+func newApp(cfg config.Config, log *slog.Logger) (*app, error) {
+	backend, err := newBackend(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	instance, err := pool.NewInstance(pool.DefaultInstanceDir())
+	if err != nil {
+		backend.Close()
+		return nil, err
+	}
+	a := &app{log: log, backend: backend, instance: instance}
+	log.Info("server starting", "version", version, "instance", instance.ID, "backend", backend.Name())
+
+	a.reaper = &pool.Reaper{Backend: backend, Instance: instance, Tracks: a.tracks, Logger: log}
+	a.sweepOrphans()
+
+	var languages []tools.Language
+	for _, rs := range cfg.EnabledRuntimes() {
+		l, err := a.startPool(rs, instance, log)
+		if err != nil {
+			a.close(context.Background())
+			return nil, err
+		}
+		languages = append(languages, l)
+	}
+	a.tools = tools.New(tools.Options{
+		Backend:     backend,
+		Languages:   languages,
+		IdleTimeout: cfg.Conversation.IdleTimeout,
+		MaxAge:      cfg.Conversation.MaxAge,
+		Version:     version,
+		Logger:      log,
+	})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stopReaper, a.reaperDone = cancel, make(chan struct{})
+	go func() {
+		defer close(a.reaperDone)
+		a.reaper.Run(ctx, cfg.Reaper.Interval)
+	}()
+	return a, nil
+}
+
+func newBackend(cfg config.Config, log *slog.Logger) (*docker.Backend, error) {
+	b, err := docker.New(docker.Options{Host: cfg.Docker.Host, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the container engine: %w", err)
+	}
+	return b, nil
+}
+
+// sweepOrphans removes the containers of dead instances before serving.
+func (a *app) sweepOrphans() {
+	ctx, cancel := context.WithTimeout(context.Background(), startupSweepTimeout)
+	defer cancel()
+	if err := a.backend.Ping(ctx); err != nil {
+		a.log.Warn("container engine not reachable; sandboxes start once it is", "error", err)
+		return
+	}
+	n, err := a.reaper.Sweep(ctx)
+	if err != nil {
+		a.log.Warn("removing orphan containers failed", "error", err)
+	}
+	if n > 0 {
+		a.log.Info("removed orphan containers at start", "count", n)
+	}
+}
+
+// startPool creates the pool of one runtime; it pre-warms in the background.
+func (a *app) startPool(rs config.RuntimeSettings, instance *pool.Instance, log *slog.Logger) (tools.Language, error) {
+	rt, _ := runtimes.Lookup(rs.Name)
+	warm, err := pool.Warmer(nil, rt.Probe, rt.Env)
+	if err != nil {
+		return tools.Language{}, err
+	}
+	sb := rs.Sandbox
+	spec := pool.SandboxSpec(rs.Image, pool.SandboxLimits{
+		Limits: pool.Limits{
+			MemoryBytes: sb.MemoryBytes,
+			NanoCPUs:    int64(sb.CPUs * 1e9),
+			Pids:        sb.Pids,
+			NoFile:      sb.NoFile,
+		},
+		WorkDirBytes: sb.WorkDirBytes,
+		TmpBytes:     sb.TmpBytes,
+		Runtime:      sb.OCIRuntime,
+	})
+	p := pool.New(a.backend, pool.Config{
+		Name:                rs.Name,
+		Language:            rs.Name,
+		Spec:                spec,
+		MinIdle:             rs.Pool.MinIdle,
+		MaxSize:             rs.Pool.MaxSize,
+		AcquireTimeout:      rs.Pool.AcquireTimeout,
+		Exhaustion:          pool.Exhaustion(rs.Pool.Exhaustion),
+		MaxLifetime:         rs.Pool.MaxLifetime,
+		HealthCheckInterval: rs.Pool.HealthCheckInterval,
+		Prewarm:             rs.Pool.Prewarm,
+		Warm:                warm,
+		Instance:            instance.ID,
+		Host:                instance.Host,
+		Logger:              log,
+	})
+	a.pools = append(a.pools, p)
+	return tools.Language{
+		Runtime: rt,
+		Pool:    p,
+		Limits: tools.Limits{
+			MemoryBytes:    sb.MemoryBytes,
+			CodeBytes:      sb.CodeBytes,
+			OutputBytes:    sb.OutputBytes,
+			DefaultTimeout: sb.DefaultTimeout,
+			MaxTimeout:     sb.MaxTimeout,
+		},
+	}, nil
+}
+
+// tracks reports whether a pool owns container id; the reaper spares those.
+func (a *app) tracks(id string) bool {
+	for _, p := range a.pools {
+		if p.Tracks(id) {
+			return true
+		}
+	}
+	return false
+}
+
+// close ends every conversation, closes the pools, removes whatever this instance still
+// has in the engine, and releases the instance lock. It returns within ctx's deadline.
+func (a *app) close(ctx context.Context) error {
+	var errs []error
+	if a.tools != nil {
+		a.tools.Close()
+	}
+	if a.stopReaper != nil {
+		a.stopReaper()
+		<-a.reaperDone
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, p := range a.pools {
+		wg.Go(func() {
+			err := p.Close(ctx)
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if n, err := a.reaper.RemoveOwn(ctx); err != nil || n > 0 {
+		a.log.Info("removed remaining containers of this instance", "count", n, "error", err)
+		errs = append(errs, err)
+	}
+	errs = append(errs, a.instance.Close(), a.backend.Close())
+	return errors.Join(errs...)
+}

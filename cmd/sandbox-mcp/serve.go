@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/sandbox-mcp/sandbox-mcp/config"
+)
+
+// shutdownTimeout bounds the cleanup after the transport stops: conversations end, pools
+// close and every container of this instance is removed.
+const shutdownTimeout = 8 * time.Second
+
+// stdioWorkers is how many tool calls the stdio transport runs at once; calls to different
+// conversations and languages may run in parallel.
+const stdioWorkers = 32
+
+func serve(args []string, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	transport := fs.String("transport", "stdio", "transport: stdio or http")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the http transport; the MCP endpoint is /mcp")
+	configPath := fs.String("config", "", "config file (YAML); without one, the built-in defaults and SANDBOX_MCP_* variables apply")
+	debug := fs.Bool("debug", false, "log at debug level")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *transport != "stdio" && *transport != "http" {
+		return fmt.Errorf("invalid --transport %q: use stdio or http", *transport)
+	}
+
+	level := slog.LevelInfo
+	if *debug {
+		level = slog.LevelDebug
+	}
+	log := newLogger(stderr, level)
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	a, err := newApp(cfg, log)
+	if err != nil {
+		return err
+	}
+
+	if *transport == "stdio" {
+		err = serveStdio(ctx, a)
+	} else {
+		err = serveHTTP(ctx, a, cfg, *addr, log)
+	}
+	log.Info("server stopping", "reason", stopReason(ctx, err))
+
+	cleanupCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if cerr := a.close(cleanupCtx); cerr != nil {
+		log.Warn("cleanup on shutdown incomplete", "error", cerr)
+	}
+	log.Info("server stopped")
+	return err
+}
+
+func stopReason(ctx context.Context, err error) string {
+	switch {
+	case ctx.Err() != nil:
+		return "signal"
+	case err != nil:
+		return err.Error()
+	default:
+		return "client closed the connection"
+	}
+}
+
+// serveStdio serves one client on stdin and stdout until stdin ends or ctx is cancelled.
+// The end of the stdio session ends its conversations.
+func serveStdio(ctx context.Context, a *app) error {
+	s := server.NewStdioServer(a.tools.MCP())
+	server.WithWorkerPoolSize(stdioWorkers)(s)
+	err := s.Listen(ctx, os.Stdin, os.Stdout)
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
+		return nil
+	}
+	return fmt.Errorf("serving stdio: %w", err)
+}
+
+// serveHTTP serves streamable HTTP on addr at /mcp until ctx is cancelled. Protocol
+// sessions that stay idle longer than http.session_idle_timeout expire, and their
+// conversations end; a request with an expired session ID gets 404.
+func serveHTTP(ctx context.Context, a *app, cfg config.Config, addr string, log *slog.Logger) error {
+	mcpHTTP := server.NewStreamableHTTPServer(a.tools.MCP(),
+		server.WithStateful(true),
+		server.WithSessionIdleTTL(cfg.HTTP.SessionIdleTimeout),
+	)
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", mcpHTTP)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	log.Info("serving MCP over HTTP", "url", "http://"+ln.Addr().String()+"/mcp")
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	_ = mcpHTTP.Shutdown(shutdownCtx) // unregisters every session, which ends its conversations
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
