@@ -33,8 +33,10 @@ type Backend interface {
 	//
 	// When ctx is cancelled, Exec returns ctx's error promptly. The process may keep running
 	// inside the container: engines have no call to kill an exec, so the caller stops it
-	// (see Runner). A container that does not exist returns an error wrapping
-	// ErrContainerNotFound.
+	// (see Run). A container that does not exist returns an error wrapping
+	// ErrContainerNotFound. A process that cannot start (a missing binary, user or working
+	// directory) is not an error: it ends with an exit code (126 on Docker) and the
+	// engine's message in its output.
 	Exec(ctx context.Context, id string, cmd ExecCommand) (ExecResult, error)
 
 	// Inspect returns the state of container id, or an error wrapping ErrContainerNotFound.
@@ -101,6 +103,8 @@ type ExecCommand struct {
 	WorkingDir string // empty means the container's working directory
 
 	// Stdin, when non-nil, is copied to the process's standard input, which is then closed.
+	// Exec may return while a Read on Stdin is still blocked, when the process exits before
+	// EOF; the data of that Read is lost, so pass a reader that only this exec uses.
 	Stdin io.Reader
 	// Stdout and Stderr receive the process's output; nil discards it.
 	Stdout io.Writer
@@ -115,7 +119,8 @@ type ExecResult struct {
 // Status is a container's state as the engine reports it.
 type Status struct {
 	Running bool
-	// OOMKilled reports that the kernel's OOM killer acted in the container since it started.
+	// OOMKilled reports that the OOM killer killed the main process. Docker 20.10 does not
+	// set it when the killed process was an exec's, so runs detect OOM kills themselves.
 	OOMKilled bool
 	// ExitCode of the main process; valid only when Running is false.
 	ExitCode  int

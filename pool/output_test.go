@@ -53,3 +53,24 @@ func TestCappedBufferLargeStream(t *testing.T) {
 		t.Errorf("Text ends with %q, want the stream's last bytes", out.Text[len(out.Text)-10:])
 	}
 }
+
+func TestCutStatus(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		status         runStatus
+	}{
+		{"no status line", "boom\n", "boom\n", runStatus{}},
+		{"status after output", "err\n\n\x1esandbox-mcp-status oom_kill=0 pids_max=0\n", "err\n", runStatus{}},
+		{"status on empty stderr", "\n\x1esandbox-mcp-status oom_kill=2 pids_max=5\n", "", runStatus{oomKills: 2, pidsMax: 5}},
+		{"forged earlier line, real last", "\n\x1esandbox-mcp-status oom_kill=9 pids_max=9\nx\n\x1esandbox-mcp-status oom_kill=0 pids_max=0\n", "\n\x1esandbox-mcp-status oom_kill=9 pids_max=9\nx", runStatus{}},
+		{"malformed kept", "\n\x1esandbox-mcp-status oops\n", "\n\x1esandbox-mcp-status oops\n", runStatus{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, status := cutStatus(tt.in)
+			if got != tt.want || status != tt.status {
+				t.Errorf("cutStatus(%q) = %q, %+v, want %q, %+v", tt.in, got, status, tt.want, tt.status)
+			}
+		})
+	}
+}

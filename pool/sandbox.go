@@ -27,8 +27,11 @@ type SupportFile struct {
 	Executable bool
 }
 
-// killTimeout bounds the exec that stops a timed-out or cancelled run.
+// killTimeout bounds the stopping of a timed-out or cancelled run, all attempts included.
 const killTimeout = 10 * time.Second
+
+// killAttempts is how often the exec that stops a run is tried.
+const killAttempts = 4
 
 // Warmer returns a Config.Warm function. It installs the built-in support scripts and extra
 // under SupportDir as KeeperUser, creates WorkDir as CodeUser, then runs probe (argv) in
@@ -126,7 +129,8 @@ type RunResult struct {
 	Duration time.Duration
 	// TimedOut reports that Timeout passed and the run was killed.
 	TimedOut bool
-	// OOMKilled reports that the kernel killed the run for exceeding the memory limit.
+	// OOMKilled reports that the run was killed (exit code 137) after the kernel's OOM
+	// killer acted in the container's memory cgroup during the run.
 	OOMKilled bool
 }
 
@@ -168,27 +172,57 @@ func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, 
 		}
 	}
 	result.Stdout, result.Stderr = stdout.Output(), stderr.Output()
-	if err != nil {
-		return result, err
+	var st runStatus
+	result.Stderr.Text, st = cutStatus(result.Stderr.Text)
+	result.OOMKilled = st.oomKills > 0 && result.ExitCode == 137
+	if err == nil && (st.oomKills > 0 || st.pidsMax > 0) {
+		// A run that hit the memory or pids limit may have left runaway children, such
+		// as the rest of a fork bomb; they would starve the next run, so they go too.
+		if kerr := killRun(b, id, marker); kerr != nil {
+			err = fmt.Errorf("%w: %w", ErrUnstoppable, kerr)
+		}
 	}
-	if result.ExitCode == 137 {
-		result.OOMKilled = oomKilled(ctx, b, id)
+	return result, err
+}
+
+// statusPrefix starts the status line the run script appends to stderr.
+const statusPrefix = "\n\x1esandbox-mcp-status "
+
+// runStatus is what the run script reports after the code's process exits.
+type runStatus struct {
+	oomKills int // OOM kills in the container during the run
+	pidsMax  int // forks the pids limit refused during the run
+}
+
+// cutStatus removes the run script's status line from the end of stderr and returns what
+// it reports; the zero runStatus when the line is missing, as after a timeout.
+func cutStatus(stderr string) (string, runStatus) {
+	i := strings.LastIndex(stderr, statusPrefix)
+	if i < 0 {
+		return stderr, runStatus{}
 	}
-	return result, nil
+	var st runStatus
+	if _, err := fmt.Sscanf(stderr[i+len(statusPrefix):], "oom_kill=%d pids_max=%d", &st.oomKills, &st.pidsMax); err != nil {
+		return stderr, runStatus{}
+	}
+	return stderr[:i], st
 }
 
 // killRun stops every process carrying marker, on a context of its own so that a
-// cancelled request still cleans up.
+// cancelled request still cleans up. The exec itself needs a free process slot, which a
+// fork bomb may hold, so it is tried a few times.
 func killRun(b Backend, id, marker string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), killTimeout)
 	defer cancel()
-	return execOK(ctx, b, id, ExecCommand{Cmd: []string{"/bin/sh", SupportDir + "/kill", marker}, User: CodeUser, WorkingDir: "/"})
-}
-
-// oomKilled asks the engine whether the OOM killer acted in the container.
-func oomKilled(ctx context.Context, b Backend, id string) bool {
-	st, err := b.Inspect(ctx, id)
-	return err == nil && st.OOMKilled
+	cmd := ExecCommand{Cmd: []string{"/bin/sh", SupportDir + "/kill", marker}, User: CodeUser, WorkingDir: "/"}
+	var err error
+	for attempt := range killAttempts {
+		if err = execOK(ctx, b, id, cmd); err == nil || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+	}
+	return err
 }
 
 func newRunID() string {
