@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine for sandbox-mcp's tests and runs them: starts a Docker engine,
+# builds the base and runtime images, then runs the Go tests with the race detector.
+# .ci/run calls this script too, so CI runs exactly what developers run.
+#
+# Usage: scripts/test.sh [GO TEST ARGUMENTS...]
+#   Extra arguments follow the package pattern on go test's command line, for example
+#   scripts/test.sh -run TestPool -v
+#
+# Environment:
+#   SANDBOX_MCP_BASE_IMAGE      base of the runtime images (default: sandbox-mcp/debian-base:bookworm,
+#                               built with debootstrap when missing; debian:bookworm-slim needs a registry)
+#   SANDBOX_MCP_REQUIRE_ENGINE  1 makes integration tests fail, not skip, when no engine is reachable
+#
+# On a fresh machine it needs root, to install Docker, debootstrap and gcc (the race detector
+# needs cgo) and to start dockerd. Once those are in place and the engine runs, any user who
+# may use the engine can run it.
+set -euo pipefail
+
+test_cmd=(go test -race -count=1 ./...)
+
+local_base=sandbox-mcp/debian-base:bookworm
+base_image=${SANDBOX_MCP_BASE_IMAGE:-$local_base}
+
+step() { printf '\n==> [%ds] %s\n' "$SECONDS" "$*" >&2; }
+log() { printf 'test.sh: %s\n' "$*" >&2; }
+die() {
+  log "$*"
+  exit 1
+}
+
+# Installs Debian packages, which needs root.
+apt_install() {
+  if [[ $EUID -ne 0 ]]; then
+    die "missing $*. Install with: sudo apt-get install $*"
+  fi
+  log "installing $* from Debian's packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+require_go() {
+  if [[ -x /usr/local/go/bin/go ]]; then
+    export PATH=/usr/local/go/bin:$PATH
+  fi
+  command -v go >/dev/null 2>&1 || die "go is missing. Install Go from https://go.dev/dl/ into /usr/local/go"
+  command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
+}
+
+start_engine() {
+  scripts/engine-up.sh
+  docker version --format 'test.sh: docker engine {{.Server.Version}}' >&2 ||
+    die "the docker CLI cannot reach the engine. Run as root or as a member of the docker group"
+}
+
+# Builds the local Debian base when it is the base in use and the engine lacks it. Any other
+# base is left to docker build, which pulls it.
+ensure_base_image() {
+  if [[ $base_image != "$local_base" ]] || docker image inspect "$local_base" >/dev/null 2>&1; then
+    log "base image: $base_image"
+    return
+  fi
+  command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
+  runtimes/images/debian-base.sh "$local_base"
+}
+
+build_runtime_images() {
+  go run ./cmd/sandbox-mcp images build --base "$base_image"
+}
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step "checking Go and gcc"
+require_go
+go version >&2
+
+step "starting the container engine"
+start_engine
+
+step "ensuring the base image"
+ensure_base_image
+
+step "building the runtime images"
+build_runtime_images
+
+step "running: ${test_cmd[*]} $*"
+"${test_cmd[@]}" "$@"
+step "tests passed"
