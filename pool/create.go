@@ -51,6 +51,7 @@ func (p *Pool) creationFailedLocked(c *container, trigger *waiter, err error) {
 	backoff := min(maxBackoff, minBackoff<<min(p.failures-1, 10))
 	p.backoffUntil = time.Now().Add(backoff)
 	p.log.Warn("creating container failed", "error", err, "consecutive_failures", p.failures, "retry_in", backoff)
+	p.kickRefill() // the refill loop schedules the retry after the backoff
 	if trigger != nil && p.removeWaiterLocked(trigger) {
 		trigger.ch <- waitResult{err: err}
 	}
