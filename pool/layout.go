@@ -19,6 +19,12 @@ const (
 	// process, so a timeout never stops the container.
 	CodeUser = "65534:65534"
 
+	// ArtifactsRoot holds one directory per run, named by the run's ID, where the run leaves
+	// files for the server to collect, such as plots.
+	ArtifactsRoot = "/sandbox/.artifacts"
+	// ArtifactsEnv names the run's artifact directory in its environment.
+	ArtifactsEnv = "SANDBOX_MCP_ARTIFACTS"
+
 	// RunIDEnv is set in the environment of every run; children inherit it, which is how a
 	// timeout finds every process the run started, even after setsid or a double fork.
 	RunIDEnv = "SANDBOX_MCP_RUN"

@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"archive/tar"
 	"bytes"
 	"strings"
 	"testing"
@@ -60,9 +61,9 @@ func TestCutStatus(t *testing.T) {
 		status         runStatus
 	}{
 		{"no status line", "boom\n", "boom\n", runStatus{}},
-		{"status after output", "err\n\n\x1esandbox-mcp-status oom_kill=0 pids_max=0\n", "err\n", runStatus{}},
-		{"status on empty stderr", "\n\x1esandbox-mcp-status oom_kill=2 pids_max=5\n", "", runStatus{oomKills: 2, pidsMax: 5}},
-		{"forged earlier line, real last", "\n\x1esandbox-mcp-status oom_kill=9 pids_max=9\nx\n\x1esandbox-mcp-status oom_kill=0 pids_max=0\n", "\n\x1esandbox-mcp-status oom_kill=9 pids_max=9\nx", runStatus{}},
+		{"status after output", "err\n\n\x1esandbox-mcp-status oom_kill=0 pids_max=0 artifacts=3\n", "err\n", runStatus{artifacts: 3}},
+		{"status on empty stderr", "\n\x1esandbox-mcp-status oom_kill=2 pids_max=5 artifacts=0\n", "", runStatus{oomKills: 2, pidsMax: 5}},
+		{"forged earlier line, real last", "\n\x1esandbox-mcp-status oom_kill=9 pids_max=9 artifacts=0\nx\n\x1esandbox-mcp-status oom_kill=0 pids_max=0 artifacts=0\n", "\n\x1esandbox-mcp-status oom_kill=9 pids_max=9 artifacts=0\nx", runStatus{}},
 		{"malformed kept", "\n\x1esandbox-mcp-status oops\n", "\n\x1esandbox-mcp-status oops\n", runStatus{}},
 	}
 	for _, tt := range tests {
@@ -72,5 +73,34 @@ func TestCutStatus(t *testing.T) {
 				t.Errorf("cutStatus(%q) = %q, %+v, want %q, %+v", tt.in, got, status, tt.want, tt.status)
 			}
 		})
+	}
+}
+
+func TestReadArtifacts(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	add := func(name string, size int) {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(size), Typeflag: tar.TypeReg})
+		tw.Write(bytes.Repeat([]byte("a"), size))
+	}
+	tw.WriteHeader(&tar.Header{Name: "./", Mode: 0o755, Typeflag: tar.TypeDir})
+	add("./002.png", 10)
+	add("./001.png", 10)
+	add("./003.png", 100)
+	add("./004.png", 5)
+	tw.Close()
+
+	got, dropped := readArtifacts(buf.Bytes(), 30)
+	var names []string
+	for _, a := range got {
+		names = append(names, a.Name)
+	}
+	if diff := cmp.Diff([]string{"001.png", "002.png", "004.png"}, names); diff != "" || !dropped {
+		t.Errorf("readArtifacts(limit 30) names mismatch (-want +got):\n%s dropped = %v, want true", diff, dropped)
+	}
+
+	truncated, dropped := readArtifacts(buf.Bytes()[:3100], 1000) // cut inside 003.png
+	if len(truncated) != 2 || !dropped {
+		t.Errorf("readArtifacts(truncated archive) = %d files, dropped %v, want 2 files and dropped", len(truncated), dropped)
 	}
 }

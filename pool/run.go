@@ -1,0 +1,167 @@
+package pool
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// killTimeout bounds the stopping of a timed-out or cancelled run, all attempts included.
+const killTimeout = 10 * time.Second
+
+// killAttempts is how often the exec that stops a run is tried.
+const killAttempts = 4
+
+// RunRequest is one execution of source code in a warm container.
+type RunRequest struct {
+	// FileName is where Code is written, relative to WorkDir.
+	FileName string
+	// Command runs the code; argv, resolved in WorkDir.
+	Command []string
+	Code    []byte
+	Env     []string
+	// Timeout bounds the run; when it passes, every process of the run is killed.
+	Timeout time.Duration
+	// OutputBytes caps each of stdout and stderr.
+	OutputBytes int64
+	// ArtifactBytes caps the files the run leaves in its artifact directory, such as
+	// plots; zero means the run gets no artifact directory. The directory's path is in the
+	// run's environment as ArtifactsEnv, and Run collects and deletes it afterwards.
+	ArtifactBytes int64
+}
+
+// RunResult is how a run ended.
+type RunResult struct {
+	ExitCode int
+	Stdout   Output
+	Stderr   Output
+	Duration time.Duration
+	// TimedOut reports that Timeout passed and the run was killed.
+	TimedOut bool
+	// OOMKilled reports that the run was killed (exit code 137) after the kernel's OOM
+	// killer acted in the container's memory cgroup during the run.
+	OOMKilled bool
+	// Artifacts are the files the run left in its artifact directory, sorted by name.
+	Artifacts []Artifact
+	// ArtifactsDropped reports that artifacts were left out because, together, they
+	// exceeded RunRequest.ArtifactBytes.
+	ArtifactsDropped bool
+}
+
+// ErrUnstoppable is returned by Run when the processes of a timed-out or cancelled run
+// could not be stopped, for instance because a fork bomb holds every process slot. The
+// container must be discarded.
+var ErrUnstoppable = errors.New("run could not be stopped")
+
+// Run writes req.Code into container id and runs it as CodeUser in WorkDir, with the
+// output of each stream capped at req.OutputBytes. When req.Timeout passes or ctx is
+// cancelled, it kills every process the run started and returns what was output so far;
+// a cancelled run also returns ctx's error. The container and its files stay usable.
+func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, error) {
+	runID := newRunID()
+	marker := RunIDEnv + "=" + runID
+	env := append([]string{marker}, req.Env...)
+	artifactDir := ""
+	if req.ArtifactBytes > 0 {
+		artifactDir = ArtifactsRoot + "/" + runID
+		env = append(env, ArtifactsEnv+"="+artifactDir)
+	}
+	stdout, stderr := newCappedBuffer(req.OutputBytes), newCappedBuffer(req.OutputBytes)
+	cmd := ExecCommand{
+		Cmd:        append([]string{"/bin/sh", SupportDir + "/run", req.FileName}, req.Command...),
+		Env:        env,
+		User:       CodeUser,
+		WorkingDir: WorkDir,
+		Stdin:      bytes.NewReader(req.Code),
+		Stdout:     stdout,
+		Stderr:     stderr,
+	}
+
+	runCtx, cancel := context.WithTimeout(ctx, req.Timeout)
+	defer cancel()
+	start := time.Now()
+	res, err := b.Exec(runCtx, id, cmd)
+	result := RunResult{ExitCode: res.ExitCode, Duration: time.Since(start)}
+	stopped := err != nil && runCtx.Err() != nil
+	if stopped {
+		result.TimedOut = ctx.Err() == nil
+		result.ExitCode = -1
+		err = stopRun(b, id, marker, ctx.Err())
+	}
+
+	result.Stdout, result.Stderr = stdout.Output(), stderr.Output()
+	var st runStatus
+	result.Stderr.Text, st = cutStatus(result.Stderr.Text)
+	result.OOMKilled = st.oomKills > 0 && result.ExitCode == 137
+	if err == nil && (st.oomKills > 0 || st.pidsMax > 0) {
+		// A run that hit the memory or pids limit may have left runaway children, such
+		// as the rest of a fork bomb; they would starve the next run, so they go too.
+		err = stopRun(b, id, marker, nil)
+	}
+	// A stopped run wrote no status line, so whether it left artifacts is unknown.
+	if err == nil && artifactDir != "" && (st.artifacts > 0 || stopped) {
+		result.Artifacts, result.ArtifactsDropped, err = collectArtifacts(b, id, artifactDir, req.ArtifactBytes)
+	}
+	return result, err
+}
+
+// stopRun kills the processes of a run. It returns ErrUnstoppable when that fails, and
+// otherwise cause, which is nil for a timeout.
+func stopRun(b Backend, id, marker string, cause error) error {
+	if err := killRun(b, id, marker); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnstoppable, err)
+	}
+	return cause
+}
+
+// statusPrefix starts the status line the run script appends to stderr.
+const statusPrefix = "\n\x1esandbox-mcp-status "
+
+// runStatus is what the run script reports after the code's process exits.
+type runStatus struct {
+	oomKills  int // OOM kills in the container during the run
+	pidsMax   int // forks the pids limit refused during the run
+	artifacts int // entries in the artifact directory
+}
+
+// cutStatus removes the run script's status line from the end of stderr and returns what
+// it reports; the zero runStatus when the line is missing, as after a timeout.
+func cutStatus(stderr string) (string, runStatus) {
+	i := strings.LastIndex(stderr, statusPrefix)
+	if i < 0 {
+		return stderr, runStatus{}
+	}
+	var st runStatus
+	if _, err := fmt.Sscanf(stderr[i+len(statusPrefix):], "oom_kill=%d pids_max=%d artifacts=%d", &st.oomKills, &st.pidsMax, &st.artifacts); err != nil {
+		return stderr, runStatus{}
+	}
+	return stderr[:i], st
+}
+
+// killRun stops every process carrying marker, on a context of its own so that a
+// cancelled request still cleans up. The exec itself needs a free process slot, which a
+// fork bomb may hold, so it is tried a few times.
+func killRun(b Backend, id, marker string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), killTimeout)
+	defer cancel()
+	cmd := ExecCommand{Cmd: []string{"/bin/sh", SupportDir + "/kill", marker}, User: CodeUser, WorkingDir: "/"}
+	var err error
+	for attempt := range killAttempts {
+		if err = execOK(ctx, b, id, cmd); err == nil || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+	}
+	return err
+}
+
+func newRunID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
