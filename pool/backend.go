@@ -65,9 +65,10 @@ type Spec struct {
 	User string
 	Env  []string
 
-	// Network attaches the container to the engine's default network. False means no
-	// network at all (only loopback).
-	Network bool
+	// Network attaches the container to a network: NetworkName, or the engine's default
+	// network when NetworkName is empty. False means no network at all (only loopback).
+	Network     bool
+	NetworkName string
 	// ReadOnlyRoot mounts the root filesystem read-only.
 	ReadOnlyRoot bool
 	// Tmpfs lists writable in-memory mounts. They allow executing programs.

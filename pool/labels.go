@@ -18,4 +18,7 @@ const (
 	LabelConversation = "io.sandbox-mcp.conversation"
 	// LabelTemporary is "true" on containers created outside the pool's count.
 	LabelTemporary = "io.sandbox-mcp.temporary"
+	// LabelRole is "installer" on the short-lived containers that install packages, and
+	// absent on sandboxes.
+	LabelRole = "io.sandbox-mcp.role"
 )

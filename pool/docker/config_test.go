@@ -54,6 +54,14 @@ func TestHostConfig(t *testing.T) {
 			},
 		},
 	}, {
+		name: "named network",
+		spec: pool.Spec{Network: true, NetworkName: "host"},
+		want: &container.HostConfig{
+			NetworkMode: "host",
+			CapDrop:     []string{"ALL"},
+			SecurityOpt: []string{"no-new-privileges"},
+		},
+	}, {
 		name:    "network and a profile that sets nproc",
 		profile: Profile{NProc: 4096},
 		spec:    pool.Spec{Network: true},

@@ -59,7 +59,7 @@ func (b *Backend) containerConfig(spec pool.Spec) *container.Config {
 // hostConfig returns the host-dependent part of the container configuration for spec.
 func (b *Backend) hostConfig(spec pool.Spec) *container.HostConfig {
 	hc := &container.HostConfig{
-		NetworkMode:    networkMode(spec.Network),
+		NetworkMode:    networkMode(spec.Network, spec.NetworkName),
 		ReadonlyRootfs: spec.ReadOnlyRoot,
 		Tmpfs:          b.tmpfsMounts(spec.Tmpfs),
 		CapDrop:        []string{"ALL"},
@@ -73,11 +73,11 @@ func (b *Backend) hostConfig(spec pool.Spec) *container.HostConfig {
 	return hc
 }
 
-// networkMode returns "none" unless attached is true, when it returns "" for the engine's
-// default network.
-func networkMode(attached bool) container.NetworkMode {
+// networkMode returns "none" unless attached is true, when it returns name, which is ""
+// for the engine's default network, or a mode such as "host", or a network's name.
+func networkMode(attached bool, name string) container.NetworkMode {
 	if attached {
-		return ""
+		return container.NetworkMode(name)
 	}
 	return "none"
 }
