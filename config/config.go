@@ -34,6 +34,8 @@ type Config struct {
 	Reaper Reaper `yaml:"reaper" jsonschema_description:"Removal of containers left by server instances that are gone."`
 	// HTTP configures the streamable HTTP transport.
 	HTTP HTTP `yaml:"http" jsonschema_description:"Streamable HTTP transport."`
+	// Packages configures install_packages.
+	Packages Packages `yaml:"packages" jsonschema_description:"Package installation with install_packages. Installs run in a short-lived installer container with network access; sandboxes never get one."`
 }
 
 // Docker is the engine connection.
@@ -161,6 +163,38 @@ type HTTP struct {
 	SessionIdleTimeout time.Duration `yaml:"session_idle_timeout" jsonschema_description:"End an HTTP protocol session, and its conversations, after this long without a request."`
 }
 
+// Packages configures install_packages.
+type Packages struct {
+	// Timeout bounds one install, from the installer container's start to the copy into
+	// the sandbox.
+	Timeout time.Duration `yaml:"timeout" jsonschema_description:"Time limit of one install_packages call."`
+	// MaxPackages caps the packages of one call.
+	MaxPackages int `yaml:"max_packages" jsonschema:"minimum=1" jsonschema_description:"Maximum number of packages in one install_packages call."`
+	// MaxBytes caps the installed files copied into a sandbox by one call.
+	MaxBytes int64 `yaml:"max_size" unit:"bytes" jsonschema:"minimum=1" jsonschema_description:"Maximum size of the files one install copies into a sandbox. The sandbox's workdir_size also bounds them."`
+	// Network is the network of installer containers: empty for the engine's default
+	// network, "host", or a network's name.
+	Network string `yaml:"network" jsonschema_description:"Network of the installer containers: empty for the engine's default bridge, host, or the name of a network. Sandboxes never get a network."`
+	// Pip configures where pip installs from.
+	Pip PipIndex `yaml:"pip" jsonschema_description:"Package index of python."`
+	// Npm configures where npm installs from.
+	Npm NpmIndex `yaml:"npm" jsonschema_description:"Package registry of javascript."`
+}
+
+// PipIndex is where pip finds packages. Empty values keep pip's defaults.
+type PipIndex struct {
+	IndexURL string `yaml:"index_url" jsonschema_description:"Base URL of a PEP 503 simple index, such as a mirror. Empty uses pip's default (PyPI)."`
+	// ExtraIndexURLs are separated by spaces, as in pip's PIP_EXTRA_INDEX_URL.
+	ExtraIndexURLs string `yaml:"extra_index_urls" jsonschema_description:"More index URLs, separated by spaces."`
+	// TrustedHosts are separated by spaces, as in pip's PIP_TRUSTED_HOST.
+	TrustedHosts string `yaml:"trusted_hosts" jsonschema_description:"Hosts pip may use without valid HTTPS, separated by spaces."`
+}
+
+// NpmIndex is where npm finds packages.
+type NpmIndex struct {
+	Registry string `yaml:"registry" jsonschema_description:"npm registry URL, such as a mirror. Empty uses npm's default."`
+}
+
 // Binary size units.
 const (
 	KiB int64 = 1 << (10 * (iota + 1))
@@ -198,5 +232,6 @@ func Default() Config {
 		Conversation: Conversation{IdleTimeout: 30 * time.Minute, MaxAge: 8 * time.Hour},
 		Reaper:       Reaper{Interval: 60 * time.Second},
 		HTTP:         HTTP{SessionIdleTimeout: 30 * time.Minute},
+		Packages:     Packages{Timeout: 5 * time.Minute, MaxPackages: 50, MaxBytes: 192 * MiB},
 	}
 }

@@ -153,8 +153,8 @@ func TestEnvBadValues(t *testing.T) {
 
 func TestEnvVars(t *testing.T) {
 	vars := EnvVars()
-	if len(vars) != 24 {
-		t.Errorf("len(EnvVars()) = %d, want 24 (every key outside runtimes)", len(vars))
+	if len(vars) != 32 {
+		t.Errorf("len(EnvVars()) = %d, want 32 (every key outside runtimes)", len(vars))
 	}
 	names := make([]string, len(vars))
 	for i, v := range vars {

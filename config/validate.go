@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,6 +50,7 @@ func (c Config) validate(origins map[string]string) error {
 	ch.positive(block("conversation"), "max_age", c.Conversation.MaxAge)
 	ch.positive(block("reaper"), "interval", c.Reaper.Interval)
 	ch.positive(block("http"), "session_idle_timeout", c.HTTP.SessionIdleTimeout)
+	ch.packages(block("packages"), c.Packages)
 	ch.runtimes(c)
 	return errors.Join(ch.errs...)
 }
@@ -146,6 +148,23 @@ func (ch *checker) sandbox(s scope, b Sandbox) {
 	if b.DefaultTimeout > b.MaxTimeout && s.checks("default_timeout", "max_timeout") {
 		ch.add(s.paths("default_timeout", "max_timeout"), "%s (%s) must be <= %s (%s)",
 			s.path("default_timeout"), formatDuration(b.DefaultTimeout), s.path("max_timeout"), formatDuration(b.MaxTimeout))
+	}
+}
+
+func (ch *checker) packages(s scope, p Packages) {
+	ch.positive(s, "timeout", p.Timeout)
+	ch.atLeast(s, "max_packages", int64(p.MaxPackages), 1, formatInt)
+	ch.atLeast(s, "max_size", p.MaxBytes, 1, FormatSize)
+	for _, u := range []struct{ key, value string }{
+		{"pip.index_url", p.Pip.IndexURL},
+		{"pip.extra_index_urls", p.Pip.ExtraIndexURLs},
+		{"npm.registry", p.Npm.Registry},
+	} {
+		for _, field := range strings.Fields(u.value) {
+			if parsed, err := url.Parse(field); err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+				ch.add(s.paths(u.key), "%s (%q) must be an http or https URL", s.path(u.key), field)
+			}
+		}
 	}
 }
 

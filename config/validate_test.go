@@ -122,6 +122,25 @@ func TestValidateRules(t *testing.T) {
 			},
 		},
 		{
+			name: "packages",
+			change: func(c *Config) {
+				c.Packages.Timeout = 0
+				c.Packages.MaxPackages = 0
+				c.Packages.MaxBytes = 0
+				c.Packages.Pip.IndexURL = "ftp://mirror/simple"
+				c.Packages.Pip.ExtraIndexURLs = "http://ok/simple not-a-url"
+				c.Packages.Npm.Registry = "http://"
+			},
+			want: []string{
+				"packages.timeout (0s) must be > 0",
+				"packages.max_packages (0) must be >= 1",
+				"packages.max_size (0) must be >= 1",
+				`packages.pip.index_url ("ftp://mirror/simple") must be an http or https URL`,
+				`packages.pip.extra_index_urls ("not-a-url") must be an http or https URL`,
+				`packages.npm.registry ("http://") must be an http or https URL`,
+			},
+		},
+		{
 			name:   "default_timeout above max_timeout",
 			change: func(c *Config) { c.Sandbox.DefaultTimeout = 10 * time.Minute },
 			want:   []string{"sandbox.default_timeout (10m) must be <= sandbox.max_timeout (5m)"},

@@ -29,6 +29,8 @@ type Runtime struct {
 	// starts the interpreter once, so its files are in the page cache before the first run;
 	// for Python it also builds matplotlib's font cache, which the first plot would pay.
 	Probe []string
+	// Packages installs packages for the runtime; nil means it cannot.
+	Packages *Packages
 }
 
 // Files holds the Dockerfiles and the Debian base image script.
@@ -56,6 +58,7 @@ var all = []Runtime{
 		FileName:   ".run.js",
 		Command:    []string{"node", ".run.js"},
 		Probe:      []string{"node", "-e", "0"},
+		Packages:   npmPackages,
 	},
 	{
 		Name:       "python",
@@ -66,6 +69,7 @@ var all = []Runtime{
 		Command:    []string{"python3", "-u", ".run.py"},
 		Env:        []string{"PYTHONDONTWRITEBYTECODE=1", "MPLBACKEND=Agg", "PYTHONIOENCODING=utf-8"},
 		Probe:      []string{"python3", "-c", "import numpy, pandas, matplotlib.pyplot"},
+		Packages:   pipPackages,
 	},
 }
 
