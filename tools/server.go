@@ -22,6 +22,20 @@ type Language struct {
 	Runtime runtimes.Runtime
 	Pool    *pool.Pool
 	Limits  Limits
+	// Install configures install_packages for the language; nil means packages cannot be
+	// installed, as when the runtime has no package installer.
+	Install *Install
+}
+
+// Install configures how packages are installed for one language.
+type Install struct {
+	// Spec is the installer container: the language's image, with a network.
+	Spec  pool.Spec
+	Index runtimes.Index
+	// Timeout bounds one install; MaxBytes the files it copies into the sandbox.
+	Timeout     time.Duration
+	MaxBytes    int64
+	OutputBytes int64
 }
 
 // Limits bound one language's runs.
@@ -41,6 +55,10 @@ type Options struct {
 	IdleTimeout time.Duration
 	// MaxAge ends a conversation this long after it started; zero means never.
 	MaxAge time.Duration
+	// Installer runs install_packages; nil leaves the tool out.
+	Installer *pool.Installer
+	// MaxPackages caps the packages of one install_packages call.
+	MaxPackages int
 	// Version is reported to clients in the server info.
 	Version string
 	// Logger receives the server's logs; nil discards them.
@@ -50,12 +68,14 @@ type Options struct {
 // Server is the sandbox-mcp MCP server. Serve it with server.NewStdioServer or
 // server.NewStreamableHTTPServer on MCP(); Close ends every conversation.
 type Server struct {
-	mcp       *server.MCPServer
-	backend   pool.Backend
-	languages map[string]Language
-	names     []string
-	conv      *registry
-	log       *slog.Logger
+	mcp         *server.MCPServer
+	backend     pool.Backend
+	installer   *pool.Installer
+	maxPackages int
+	languages   map[string]Language
+	names       []string
+	conv        *registry
+	log         *slog.Logger
 
 	stopSweeper context.CancelFunc
 	sweeperDone chan struct{}
@@ -69,10 +89,12 @@ func New(opts Options) *Server {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &Server{
-		backend:   opts.Backend,
-		languages: make(map[string]Language),
-		conv:      newRegistry(opts.IdleTimeout, opts.MaxAge, log),
-		log:       log,
+		backend:     opts.Backend,
+		installer:   opts.Installer,
+		maxPackages: opts.MaxPackages,
+		languages:   make(map[string]Language),
+		conv:        newRegistry(opts.IdleTimeout, opts.MaxAge, log),
+		log:         log,
 	}
 	for _, l := range opts.Languages {
 		s.languages[l.Runtime.Name] = l
@@ -94,6 +116,9 @@ func New(opts Options) *Server {
 	)
 	s.mcp.AddTool(s.runCodeTool(), s.handleRunCode)
 	s.mcp.AddTool(endSessionTool(), s.handleEndSession)
+	if s.installer != nil && len(s.installNames()) > 0 {
+		s.mcp.AddTool(s.installPackagesTool(), s.handleInstallPackages)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopSweeper = cancel

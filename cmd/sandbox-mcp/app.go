@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,12 +19,13 @@ import (
 // app is a running server: the engine connection, one pool per enabled runtime, the
 // reaper and the MCP tools.
 type app struct {
-	log      *slog.Logger
-	backend  *docker.Backend
-	instance *pool.Instance
-	pools    []*pool.Pool
-	reaper   *pool.Reaper
-	tools    *tools.Server
+	log       *slog.Logger
+	backend   *docker.Backend
+	instance  *pool.Instance
+	pools     []*pool.Pool
+	installer *pool.Installer
+	reaper    *pool.Reaper
+	tools     *tools.Server
 
 	stopReaper context.CancelFunc
 	reaperDone chan struct{}
@@ -49,12 +51,17 @@ func newApp(cfg config.Config, log *slog.Logger) (*app, error) {
 	a := &app{log: log, backend: backend, instance: instance}
 	log.Info("server starting", "version", version, "instance", instance.ID, "backend", backend.Name())
 
+	a.installer = &pool.Installer{
+		Backend: backend,
+		Labels:  map[string]string{pool.LabelInstance: instance.ID, pool.LabelHost: instance.Host},
+		Logger:  log,
+	}
 	a.reaper = &pool.Reaper{Backend: backend, Instance: instance, Tracks: a.tracks, Logger: log}
 	a.sweepOrphans()
 
 	var languages []tools.Language
 	for _, rs := range cfg.EnabledRuntimes() {
-		l, err := a.startPool(rs, instance, log)
+		l, err := a.startPool(rs, cfg.Packages, instance, log)
 		if err != nil {
 			a.close(context.Background())
 			return nil, err
@@ -64,6 +71,8 @@ func newApp(cfg config.Config, log *slog.Logger) (*app, error) {
 	a.tools = tools.New(tools.Options{
 		Backend:     backend,
 		Languages:   languages,
+		Installer:   a.installer,
+		MaxPackages: cfg.Packages.MaxPackages,
 		IdleTimeout: cfg.Conversation.IdleTimeout,
 		MaxAge:      cfg.Conversation.MaxAge,
 		Version:     version,
@@ -105,14 +114,14 @@ func (a *app) sweepOrphans() {
 }
 
 // startPool creates the pool of one runtime; it pre-warms in the background.
-func (a *app) startPool(rs config.RuntimeSettings, instance *pool.Instance, log *slog.Logger) (tools.Language, error) {
+func (a *app) startPool(rs config.RuntimeSettings, pkgs config.Packages, instance *pool.Instance, log *slog.Logger) (tools.Language, error) {
 	rt, _ := runtimes.Lookup(rs.Name)
 	warm, err := pool.Warmer(nil, rt.Probe, rt.Env)
 	if err != nil {
 		return tools.Language{}, err
 	}
 	sb := rs.Sandbox
-	spec := pool.SandboxSpec(rs.Image, pool.SandboxLimits{
+	limits := pool.SandboxLimits{
 		Limits: pool.Limits{
 			MemoryBytes: sb.MemoryBytes,
 			NanoCPUs:    int64(sb.CPUs * 1e9),
@@ -122,7 +131,8 @@ func (a *app) startPool(rs config.RuntimeSettings, instance *pool.Instance, log 
 		WorkDirBytes: sb.WorkDirBytes,
 		TmpBytes:     sb.TmpBytes,
 		Runtime:      sb.OCIRuntime,
-	})
+	}
+	spec := pool.SandboxSpec(rs.Image, limits)
 	p := pool.New(a.backend, pool.Config{
 		Name:                rs.Name,
 		Language:            rs.Name,
@@ -150,11 +160,44 @@ func (a *app) startPool(rs config.RuntimeSettings, instance *pool.Instance, log 
 			DefaultTimeout: sb.DefaultTimeout,
 			MaxTimeout:     sb.MaxTimeout,
 		},
+		Install: installSettings(rs, limits, pkgs),
 	}, nil
 }
 
-// tracks reports whether a pool owns container id; the reaper spares those.
+// installSettings returns how install_packages works for a runtime: an installer container
+// like the sandbox, but on the configured network.
+func installSettings(rs config.RuntimeSettings, limits pool.SandboxLimits, pkgs config.Packages) *tools.Install {
+	rt, _ := runtimes.Lookup(rs.Name)
+	if rt.Packages == nil {
+		return nil
+	}
+	spec := pool.SandboxSpec(rs.Image, limits)
+	spec.Network = true
+	spec.NetworkName = pkgs.Network
+	spec.Labels = map[string]string{pool.LabelPool: rs.Name, pool.LabelLanguage: rs.Name}
+	index := runtimes.Index{URL: pkgs.Npm.Registry}
+	if rt.Packages.Installer == "pip" {
+		index = runtimes.Index{
+			URL:          pkgs.Pip.IndexURL,
+			ExtraURLs:    strings.Fields(pkgs.Pip.ExtraIndexURLs),
+			TrustedHosts: strings.Fields(pkgs.Pip.TrustedHosts),
+		}
+	}
+	return &tools.Install{
+		Spec:        spec,
+		Index:       index,
+		Timeout:     pkgs.Timeout,
+		MaxBytes:    pkgs.MaxBytes,
+		OutputBytes: rs.Sandbox.OutputBytes,
+	}
+}
+
+// tracks reports whether a pool or an install in progress owns container id; the reaper
+// spares those.
 func (a *app) tracks(id string) bool {
+	if a.installer.Tracks(id) {
+		return true
+	}
 	for _, p := range a.pools {
 		if p.Tracks(id) {
 			return true
