@@ -202,6 +202,9 @@ func (p *Pool) take(ctx context.Context, conversation string) (c *container, fre
 	switch {
 	case len(p.containers) < p.cfg.MaxSize:
 		p.spawnCreateLocked(w)
+	case p.unclaimedLocked() > 0:
+		// A refill is creating a container nobody waits for yet: take it rather than
+		// report a full pool.
 	case p.cfg.Exhaustion == ExhaustFailFast:
 		p.stats.Exhausted++
 		p.mu.Unlock()
@@ -269,6 +272,17 @@ func (p *Pool) recycle(r waitResult) {
 	if r.c != nil {
 		p.removeAsync(r.c, ReasonConversationEnd)
 	}
+}
+
+// unclaimedLocked returns how many pooled containers being created no waiter will get.
+func (p *Pool) unclaimedLocked() int {
+	creating := 0
+	for c := range p.containers {
+		if c.state == StateCreating {
+			creating++
+		}
+	}
+	return creating - len(p.waiters)
 }
 
 func (p *Pool) popIdleLocked() *container {

@@ -378,3 +378,25 @@ func TestConcurrentLeasesAndReleases(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestFailFastTakesContainerBeingCreated(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := &backendtest.Fake{CreateDelay: 200 * time.Millisecond}
+		p := newPool(t, fake, func(c *pool.Config) { c.MaxSize = 2; c.MinIdle = 1; c.Exhaustion = pool.ExhaustFailFast })
+		waitFor(t, "warm pool", func() bool { return p.Stats().Idle == 1 })
+
+		first, err := p.Lease(t.Context(), "a") // the refill now creates the second container
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := p.Lease(t.Context(), "b")
+		if err != nil {
+			t.Fatalf("Lease() while the refill creates the last container = %v, want that container", err)
+		}
+		if _, err := p.Lease(t.Context(), "c"); !errors.Is(err, pool.ErrExhausted) {
+			t.Errorf("Lease() with both containers leased = %v, want ErrExhausted", err)
+		}
+		first.Release(pool.ReasonConversationEnd)
+		second.Release(pool.ReasonConversationEnd)
+	})
+}
