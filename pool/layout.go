@@ -25,9 +25,12 @@ const (
 	// ArtifactsEnv names the run's artifact directory in its environment.
 	ArtifactsEnv = "SANDBOX_MCP_ARTIFACTS"
 
-	// RunIDEnv is set in the environment of every run; children inherit it, which is how a
-	// timeout finds every process the run started, even after setsid or a double fork.
+	// RunIDEnv holds the run's ID in the environment of the run script.
 	RunIDEnv = "SANDBOX_MCP_RUN"
+	// RunFile is where the run script records the current run's ID and start time. The
+	// kill script stops every process that started since, which is the run's whole
+	// process tree because runs in a container are serialized.
+	RunFile = "/sandbox/.run"
 )
 
 // KeeperCommand is the main process of a sandbox container: it sleeps until SIGTERM.

@@ -64,8 +64,7 @@ var ErrUnstoppable = errors.New("run could not be stopped")
 // a cancelled run also returns ctx's error. The container and its files stay usable.
 func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, error) {
 	runID := newRunID()
-	marker := RunIDEnv + "=" + runID
-	env := append([]string{marker}, req.Env...)
+	env := append([]string{RunIDEnv + "=" + runID}, req.Env...)
 	artifactDir := ""
 	if req.ArtifactBytes > 0 {
 		artifactDir = ArtifactsRoot + "/" + runID
@@ -91,7 +90,7 @@ func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, 
 	if stopped {
 		result.TimedOut = ctx.Err() == nil
 		result.ExitCode = -1
-		err = stopRun(b, id, marker, ctx.Err())
+		err = stopRun(b, id, runID, ctx.Err())
 	}
 
 	result.Stdout, result.Stderr = stdout.Output(), stderr.Output()
@@ -101,7 +100,7 @@ func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, 
 	if err == nil && (st.oomKills > 0 || st.pidsMax > 0) {
 		// A run that hit the memory or pids limit may have left runaway children, such
 		// as the rest of a fork bomb; they would starve the next run, so they go too.
-		err = stopRun(b, id, marker, nil)
+		err = stopRun(b, id, runID, nil)
 	}
 	// A stopped run wrote no status line, so whether it left artifacts is unknown.
 	if err == nil && artifactDir != "" && (st.artifacts > 0 || stopped) {
@@ -112,8 +111,8 @@ func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, 
 
 // stopRun kills the processes of a run. It returns ErrUnstoppable when that fails, and
 // otherwise cause, which is nil for a timeout.
-func stopRun(b Backend, id, marker string, cause error) error {
-	if err := killRun(b, id, marker); err != nil {
+func stopRun(b Backend, id, runID string, cause error) error {
+	if err := killRun(b, id, runID); err != nil {
 		return fmt.Errorf("%w: %w", ErrUnstoppable, err)
 	}
 	return cause
@@ -143,13 +142,13 @@ func cutStatus(stderr string) (string, runStatus) {
 	return stderr[:i], st
 }
 
-// killRun stops every process carrying marker, on a context of its own so that a
-// cancelled request still cleans up. The exec itself needs a free process slot, which a
-// fork bomb may hold, so it is tried a few times.
-func killRun(b Backend, id, marker string) error {
+// killRun stops every process of run runID, on a context of its own so that a cancelled
+// request still cleans up. The exec itself needs a free process slot, which a fork bomb
+// may hold, so it is tried a few times.
+func killRun(b Backend, id, runID string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), killTimeout)
 	defer cancel()
-	cmd := ExecCommand{Cmd: []string{"/bin/sh", SupportDir + "/kill", marker}, User: CodeUser, WorkingDir: "/"}
+	cmd := ExecCommand{Cmd: []string{"/bin/sh", SupportDir + "/kill", runID}, User: CodeUser, WorkingDir: "/"}
 	var err error
 	for attempt := range killAttempts {
 		if err = execOK(ctx, b, id, cmd); err == nil || ctx.Err() != nil {
