@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/sandbox-mcp/sandbox-mcp/pool"
 	"github.com/sandbox-mcp/sandbox-mcp/runtimes"
@@ -106,18 +107,19 @@ func New(opts Options) *Server {
 	hooks.AddOnUnregisterSession(func(ctx context.Context, session server.ClientSession) {
 		s.conv.endProtocolSession(session.SessionID())
 	})
+	validator := newInputValidator()
 	s.mcp = server.NewMCPServer("sandbox-mcp", opts.Version,
 		server.WithToolCapabilities(false),
-		server.WithInputSchemaValidation(),
+		server.WithToolHandlerMiddleware(validator.middleware),
 		server.WithRecovery(),
 		server.WithHooks(hooks),
 		server.WithLogger(log),
 		server.WithInstructions(instructions),
 	)
-	s.mcp.AddTool(s.runCodeTool(), s.handleRunCode)
-	s.mcp.AddTool(endSessionTool(), s.handleEndSession)
+	s.addTool(validator, s.runCodeTool(), s.handleRunCode)
+	s.addTool(validator, endSessionTool(), s.handleEndSession)
 	if s.installer != nil && len(s.installNames()) > 0 {
-		s.mcp.AddTool(s.installPackagesTool(), s.handleInstallPackages)
+		s.addTool(validator, s.installPackagesTool(), s.handleInstallPackages)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -134,6 +136,12 @@ const instructions = `This server runs code in isolated sandboxes without networ
 Call run_code with the source code and its language. The first result returns a session_id:
 pass it to later calls to keep the same sandbox, with its files and installed packages.
 Call end_session when the work is done, so the sandbox is freed.`
+
+// addTool publishes tool with its input schema enforced by validator.
+func (s *Server) addTool(validator *inputValidator, tool mcp.Tool, handler server.ToolHandlerFunc) {
+	validator.add(tool)
+	s.mcp.AddTool(tool, handler)
+}
 
 // MCP returns the underlying mcp-go server, for the transports.
 func (s *Server) MCP() *server.MCPServer { return s.mcp }
