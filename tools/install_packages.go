@@ -50,9 +50,7 @@ func (s *Server) installPackagesTool() mcp.Tool {
 	names := s.installNames()
 	schema := inputSchema(&installPackagesInput{}, func(js *jsonschema.Schema) {
 		lang, _ := js.Properties.Get("language")
-		for _, name := range names {
-			lang.Enum = append(lang.Enum, name)
-		}
+		lang.Description = fmt.Sprintf("Language whose sandbox gets the packages: one of %s.", strings.Join(names, ", "))
 		pkgs, _ := js.Properties.Get("packages")
 		pkgs.MinItems = ptr(uint64(1))
 		pkgs.MaxItems = ptr(uint64(s.maxPackages))

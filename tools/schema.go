@@ -3,6 +3,7 @@ package tools
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/invopop/jsonschema"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -45,9 +46,7 @@ func (s *Server) runCodeTool() mcp.Tool {
 	}
 	schema := inputSchema(&runCodeInput{}, func(js *jsonschema.Schema) {
 		lang, _ := js.Properties.Get("language")
-		for _, name := range s.names {
-			lang.Enum = append(lang.Enum, name)
-		}
+		lang.Description = fmt.Sprintf("Programming language of code: one of %s.", strings.Join(s.names, ", "))
 		timeout, _ := js.Properties.Get("timeout_seconds")
 		timeout.Minimum = json.Number("1")
 		timeout.Maximum = json.Number(fmt.Sprint(maxTimeout))
