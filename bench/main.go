@@ -40,6 +40,9 @@ func main() {
 
 const code = "print(1)"
 
+// refillPause is long enough for the pool to create and warm a container here.
+const refillPause = 2 * time.Second
+
 func run(n int, image string) error {
 	ctx := context.Background()
 	bin, cleanup, err := buildServer()
@@ -101,7 +104,9 @@ func buildServer() (string, func(), error) {
 }
 
 // measureServer times, n times over: the first run_code of a new conversation, a later
-// run_code in it, then end_session and a pause that lets the pool refill.
+// run_code in it, then end_session. Pauses let the pool refill after the lease and after
+// the removal, so that no measured call competes with a container being created, as in a
+// conversation where calls are seconds apart.
 func measureServer(ctx context.Context, bin string, n int) (first, later []time.Duration, err error) {
 	c, err := client.NewStdioMCPClient(bin, nil, "serve", "--config", filepath.Join(filepath.Dir(bin), "config.yaml"))
 	if err != nil {
@@ -124,6 +129,7 @@ func measureServer(ctx context.Context, bin string, n int) (first, later []time.
 		}
 		first = append(first, time.Since(start))
 		id := res.StructuredContent.(map[string]any)["session_id"].(string)
+		time.Sleep(refillPause)
 
 		start = time.Now()
 		if _, err := call(ctx, c, "run_code", map[string]any{"language": "python", "code": code, "session_id": id}); err != nil {
@@ -134,7 +140,7 @@ func measureServer(ctx context.Context, bin string, n int) (first, later []time.
 		if _, err := call(ctx, c, "end_session", map[string]any{"session_id": id}); err != nil {
 			return nil, nil, err
 		}
-		time.Sleep(2 * time.Second) // refill
+		time.Sleep(refillPause)
 	}
 	return first, later, nil
 }
