@@ -26,6 +26,8 @@ type Config struct {
 	Sandbox Sandbox `yaml:"sandbox" jsonschema_description:"Limits of each container and of each run."`
 	// Conversation bounds the life of a conversation.
 	Conversation Conversation `yaml:"conversation" jsonschema_description:"Limits on the life of a conversation."`
+	// Plots configures plot capture and bounds the plots that results carry.
+	Plots Plots `yaml:"plots" jsonschema_description:"Plots that runs make: their format and the limits on the images that results carry."`
 	// Runtimes configures languages by name ("python", "javascript"). A runtime that is
 	// absent is enabled, with its built-in image and the top-level settings. ForRuntime
 	// returns a runtime's effective settings.
@@ -107,6 +109,32 @@ type Conversation struct {
 	IdleTimeout time.Duration `yaml:"idle_timeout" jsonschema_description:"End a conversation, and remove its containers, after this long without a tool call."`
 	// MaxAge ends a conversation this long after it started, whatever its activity.
 	MaxAge time.Duration `yaml:"max_age" jsonschema_description:"End a conversation this long after it started, however active it is."`
+}
+
+// Plots configures plot capture. The byte limits count image data before base64 encoding,
+// which adds a third. With the defaults, the images of one result take at most 683 KiB
+// after encoding. That leaves room within 1 MiB, the largest tool result that Claude
+// Desktop accepts ("Tool result is too large. Maximum size is 1MB."), for the run's
+// output, which the result carries twice (as text and as structured content).
+type Plots struct {
+	// Format is the format of captured figures, "png" or "svg". A run can ask for the other.
+	Format string `yaml:"format" jsonschema_description:"Format of captured plots: png, or svg for vector images, which some clients cannot show. The plot_format argument of run_code overrides it for one run."`
+	// MaxSide is the maximum length of the longer side of a plot, in pixels. The default,
+	// 1568, is the longest side that Claude's vision documentation lets through the API
+	// without the API scaling the image down itself.
+	MaxSide int `yaml:"max_side" jsonschema:"minimum=1" jsonschema_description:"Maximum length of the longer side of a plot, in pixels. A larger raster plot is scaled down to it, keeping its aspect ratio."`
+	// ImageBytes caps one image shown inline in a result.
+	ImageBytes int64 `yaml:"image_bytes" unit:"bytes" jsonschema:"minimum=1" jsonschema_description:"Maximum size of one image shown in a result. A larger plot is returned as a link to its resource."`
+	// ImagesPerResult caps the images shown inline in one result.
+	ImagesPerResult int `yaml:"images_per_result" jsonschema:"minimum=1" jsonschema_description:"Maximum number of images shown in one result. The plots past it are returned as links to their resources."`
+	// ResultBytes caps the image bytes shown inline in one result.
+	ResultBytes int64 `yaml:"result_bytes" unit:"bytes" jsonschema:"minimum=1" jsonschema_description:"Maximum size of all images shown in one result. The plots that would cross it are returned as links to their resources."`
+	// KeptPerConversation caps the plots a conversation keeps for get_plots and links.
+	KeptPerConversation int `yaml:"kept_per_conversation" jsonschema:"minimum=1" jsonschema_description:"Maximum number of plots a conversation keeps for get_plots and plot links. The oldest are dropped first."`
+	// KeptBytesPerConversation caps the bytes of the plots a conversation keeps.
+	KeptBytesPerConversation int64 `yaml:"kept_bytes_per_conversation" unit:"bytes" jsonschema:"minimum=1" jsonschema_description:"Maximum size of the plots a conversation keeps, held in the server's memory. The oldest are dropped first, but the newest plot is always kept."`
+	// RunBytes caps the plot files collected from one run, before scaling.
+	RunBytes int64 `yaml:"run_bytes" unit:"bytes" jsonschema:"minimum=1" jsonschema_description:"Maximum size of the plot files collected from one run, before scaling. Files past it are left out, and the result says so."`
 }
 
 // Runtime configures one language. A nil Enabled, an empty Image and nil override fields
@@ -233,5 +261,15 @@ func Default() Config {
 		Reaper:       Reaper{Interval: 60 * time.Second},
 		HTTP:         HTTP{SessionIdleTimeout: 30 * time.Minute},
 		Packages:     Packages{Timeout: 5 * time.Minute, MaxPackages: 50, MaxBytes: 192 * MiB},
+		Plots: Plots{
+			Format:                   "png",
+			MaxSide:                  1568,
+			ImageBytes:               512 * KiB,
+			ImagesPerResult:          8,
+			ResultBytes:              512 * KiB,
+			KeptPerConversation:      100,
+			KeptBytesPerConversation: 32 * MiB,
+			RunBytes:                 32 * MiB,
+		},
 	}
 }

@@ -76,6 +76,31 @@ func TestEnvOverrides(t *testing.T) {
 			}),
 		},
 		{
+			name: "plot keys",
+			env: map[string]string{
+				"SANDBOX_MCP_PLOTS_FORMAT":                      "svg",
+				"SANDBOX_MCP_PLOTS_MAX_SIDE":                    "800",
+				"SANDBOX_MCP_PLOTS_IMAGE_BYTES":                 "256KiB",
+				"SANDBOX_MCP_PLOTS_IMAGES_PER_RESULT":           "3",
+				"SANDBOX_MCP_PLOTS_RESULT_BYTES":                "1MiB",
+				"SANDBOX_MCP_PLOTS_KEPT_PER_CONVERSATION":       "10",
+				"SANDBOX_MCP_PLOTS_KEPT_BYTES_PER_CONVERSATION": "8MiB",
+				"SANDBOX_MCP_PLOTS_RUN_BYTES":                   "4MiB",
+			},
+			want: withDefault(func(c *Config) {
+				c.Plots = Plots{
+					Format:                   "svg",
+					MaxSide:                  800,
+					ImageBytes:               256 * KiB,
+					ImagesPerResult:          3,
+					ResultBytes:              MiB,
+					KeptPerConversation:      10,
+					KeptBytesPerConversation: 8 * MiB,
+					RunBytes:                 4 * MiB,
+				}
+			}),
+		},
+		{
 			name: "empty values ignored",
 			env:  map[string]string{"SANDBOX_MCP_POOL_MAX_SIZE": "", "SANDBOX_MCP_BACKEND": ""},
 			want: Default(),
@@ -153,8 +178,8 @@ func TestEnvBadValues(t *testing.T) {
 
 func TestEnvVars(t *testing.T) {
 	vars := EnvVars()
-	if len(vars) != 32 {
-		t.Errorf("len(EnvVars()) = %d, want 32 (every key outside runtimes)", len(vars))
+	if len(vars) != 40 {
+		t.Errorf("len(EnvVars()) = %d, want 40 (every key outside runtimes)", len(vars))
 	}
 	names := make([]string, len(vars))
 	for i, v := range vars {
@@ -165,7 +190,8 @@ func TestEnvVars(t *testing.T) {
 		"SANDBOX_MCP_POOL_MAX_SIZE", "SANDBOX_MCP_POOL_EXHAUSTION", "SANDBOX_MCP_POOL_ACQUIRE_TIMEOUT",
 		"SANDBOX_MCP_POOL_PREWARM", "SANDBOX_MCP_SANDBOX_MEMORY", "SANDBOX_MCP_SANDBOX_DEFAULT_TIMEOUT",
 		"SANDBOX_MCP_SANDBOX_MAX_TIMEOUT", "SANDBOX_MCP_CONVERSATION_IDLE_TIMEOUT",
-		"SANDBOX_MCP_CONVERSATION_MAX_AGE",
+		"SANDBOX_MCP_CONVERSATION_MAX_AGE", "SANDBOX_MCP_PLOTS_FORMAT", "SANDBOX_MCP_PLOTS_MAX_SIDE",
+		"SANDBOX_MCP_PLOTS_KEPT_BYTES_PER_CONVERSATION",
 	} {
 		if !slices.Contains(names, want) {
 			t.Errorf("EnvVars() has no %s", want)

@@ -168,6 +168,24 @@ func TestSchema(t *testing.T) {
 			},
 		},
 		{
+			path: []string{"plots", "format"},
+			want: map[string]any{"enum": []any{"png", "svg"}, "default": "png"},
+		},
+		{
+			path: []string{"plots", "max_side"},
+			want: map[string]any{"type": "integer", "minimum": 1.0, "default": 1568.0},
+		},
+		{
+			path: []string{"plots", "result_bytes"},
+			want: map[string]any{
+				"default": "512KiB",
+				"anyOf": []any{
+					map[string]any{"type": "string", "pattern": sizePattern},
+					map[string]any{"type": "integer", "minimum": 1.0},
+				},
+			},
+		},
+		{
 			path: []string{"runtimes", "python", "pool", "max_size"},
 			want: map[string]any{"type": "integer", "minimum": 1.0, "default": nil},
 		},

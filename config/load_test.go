@@ -119,7 +119,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			yaml: "backend: docker\nbackends: podman\n",
-			want: []string{"config.yaml:2: unknown key backends; valid keys in the top level: backend, conversation, docker, http, packages, pool, reaper, runtimes, sandbox"},
+			want: []string{"config.yaml:2: unknown key backends; valid keys in the top level: backend, conversation, docker, http, packages, plots, pool, reaper, runtimes, sandbox"},
 		},
 		{
 			name: "unknown nested key",
@@ -135,7 +135,7 @@ func TestParseErrors(t *testing.T) {
 			name: "every problem reported",
 			yaml: "pol: {}\nsandbox:\n  memory: lots\n  pids: many\n",
 			want: []string{
-				"config.yaml:1: unknown key pol; valid keys in the top level: backend, conversation, docker, http, packages, pool, reaper, runtimes, sandbox",
+				"config.yaml:1: unknown key pol; valid keys in the top level: backend, conversation, docker, http, packages, plots, pool, reaper, runtimes, sandbox",
 				`config.yaml:3: sandbox.memory: invalid size "lots": want a number of bytes, or a number with a unit B, KiB, MiB, GiB or TiB, such as 512MiB`,
 				`config.yaml:4: sandbox.pids: invalid integer "many"`,
 			},

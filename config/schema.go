@@ -49,6 +49,7 @@ func durationSchema(t reflect.Type) *jsonschema.Schema {
 var enums = map[string][]any{
 	"backend":         toAny(backends),
 	"pool.exhaustion": toAny(exhaustions),
+	"plots.format":    toAny(plotFormats),
 }
 
 // annotate adds defaults, enums and size schemas to the properties of s, the schema of the

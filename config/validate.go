@@ -16,6 +16,7 @@ import (
 var (
 	backends    = []string{"docker", "podman"}
 	exhaustions = []Exhaustion{ExhaustionWait, ExhaustionFailFast, ExhaustionTemporary}
+	plotFormats = []string{"png", "svg"}
 )
 
 // minMemoryBytes is the smallest memory limit that Docker 20.10.24 accepts. With a lower one,
@@ -32,8 +33,9 @@ const minCPUs = 0.01
 // environment variable.
 //
 // Durations must be > 0. The pool needs min_idle >= 0, max_size >= 1 and
-// min_idle <= max_size. Sandbox limits must be >= 1, memory >= 6MiB, cpus >= 0.01, and
-// default_timeout <= max_timeout. Backend and exhaustion must be listed values. Runtimes must
+// min_idle <= max_size. Sandbox and plot limits must be >= 1, memory >= 6MiB,
+// cpus >= 0.01, and default_timeout <= max_timeout. Backend, exhaustion and the plot format
+// must be listed values. Runtimes must
 // be keyed by runtime name, not alias, and at least one must be enabled. A runtime's blocks
 // are checked after merging them over the top-level keys.
 func (c Config) Validate() error {
@@ -48,6 +50,7 @@ func (c Config) validate(origins map[string]string) error {
 	ch.sandbox(block("sandbox"), c.Sandbox)
 	ch.positive(block("conversation"), "idle_timeout", c.Conversation.IdleTimeout)
 	ch.positive(block("conversation"), "max_age", c.Conversation.MaxAge)
+	ch.plots(block("plots"), c.Plots)
 	ch.positive(block("reaper"), "interval", c.Reaper.Interval)
 	ch.positive(block("http"), "session_idle_timeout", c.HTTP.SessionIdleTimeout)
 	ch.packages(block("packages"), c.Packages)
@@ -166,6 +169,17 @@ func (ch *checker) packages(s scope, p Packages) {
 			}
 		}
 	}
+}
+
+func (ch *checker) plots(s scope, p Plots) {
+	oneOf(ch, s, "format", p.Format, plotFormats)
+	ch.atLeast(s, "max_side", int64(p.MaxSide), 1, formatInt)
+	ch.atLeast(s, "image_bytes", p.ImageBytes, 1, FormatSize)
+	ch.atLeast(s, "images_per_result", int64(p.ImagesPerResult), 1, formatInt)
+	ch.atLeast(s, "result_bytes", p.ResultBytes, 1, FormatSize)
+	ch.atLeast(s, "kept_per_conversation", int64(p.KeptPerConversation), 1, formatInt)
+	ch.atLeast(s, "kept_bytes_per_conversation", p.KeptBytesPerConversation, 1, FormatSize)
+	ch.atLeast(s, "run_bytes", p.RunBytes, 1, FormatSize)
 }
 
 func (ch *checker) positive(s scope, key string, d time.Duration) {

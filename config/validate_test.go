@@ -161,6 +161,40 @@ func TestValidateRules(t *testing.T) {
 			},
 		},
 		{
+			name:   "plot format",
+			change: func(c *Config) { c.Plots.Format = "jpeg" },
+			want:   []string{`plots.format ("jpeg") must be one of png, svg`},
+		},
+		{
+			name:   "plot format svg accepted",
+			change: func(c *Config) { c.Plots.Format = "svg" },
+		},
+		{
+			name: "plot limits",
+			change: func(c *Config) {
+				c.Plots.MaxSide = 0
+				c.Plots.ImageBytes = 0
+				c.Plots.ImagesPerResult = -1
+				c.Plots.ResultBytes = 0
+				c.Plots.KeptPerConversation = 0
+				c.Plots.KeptBytesPerConversation = 0
+				c.Plots.RunBytes = 0
+			},
+			want: []string{
+				"plots.max_side (0) must be >= 1",
+				"plots.image_bytes (0) must be >= 1",
+				"plots.images_per_result (-1) must be >= 1",
+				"plots.result_bytes (0) must be >= 1",
+				"plots.kept_per_conversation (0) must be >= 1",
+				"plots.kept_bytes_per_conversation (0) must be >= 1",
+				"plots.run_bytes (0) must be >= 1",
+			},
+		},
+		{
+			name:   "plot limits of one accepted",
+			change: func(c *Config) { c.Plots.MaxSide, c.Plots.ImagesPerResult, c.Plots.KeptPerConversation = 1, 1, 1 },
+		},
+		{
 			name:   "unknown runtime",
 			change: func(c *Config) { c.Runtimes = map[string]Runtime{"ruby": {}} },
 			want:   []string{`runtimes.ruby: unknown runtime "ruby"; known runtimes: javascript, python`},
