@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sandbox-mcp/sandbox-mcp/artifacts"
 	"github.com/sandbox-mcp/sandbox-mcp/pool"
 )
 
@@ -21,12 +22,23 @@ type conversation struct {
 	// it was started by a stateless (2026-07-28) request. Its end ends the conversation.
 	protocolSession string
 	created         time.Time
+	// plots holds the plots of the conversation's runs; it has a lock of its own.
+	plots artifacts.Store
 
 	mu        sync.Mutex
 	sandboxes map[string]*sandbox // by runtime name; guarded by mu
 	lastUsed  time.Time           // guarded by mu
 	busy      int                 // calls in progress; guarded by mu
 	ended     bool                // guarded by mu
+	runs      int                 // run_code calls that started a run; guarded by mu
+}
+
+// startRun returns the number of a new run of c, from 1.
+func (c *conversation) startRun() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.runs++
+	return c.runs
 }
 
 // sandbox is a conversation's container for one language. Calls to it are serialized by
@@ -93,6 +105,24 @@ func (r *registry) acquire(id, protocolSession string) (*conversation, error) {
 	}
 	c.busy++
 	c.lastUsed = time.Now()
+	return c, nil
+}
+
+// acquireOwned is acquire for a conversation that must exist and belong to the caller. A
+// conversation started in a protocol session is unknown to callers from any other
+// protocol session, and to stateless callers, which have none.
+func (r *registry) acquireOwned(id, protocolSession string) (*conversation, error) {
+	if id == "" {
+		return nil, errUnknownConversation
+	}
+	c, err := r.acquire(id, protocolSession)
+	if err != nil {
+		return nil, err
+	}
+	if c.protocolSession != "" && c.protocolSession != protocolSession {
+		r.release(c)
+		return nil, errUnknownConversation
+	}
 	return c, nil
 }
 

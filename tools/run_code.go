@@ -25,6 +25,9 @@ type runCodeOutput struct {
 	DurationMs    int64  `json:"duration_ms"`
 	TimedOut      bool   `json:"timed_out,omitempty"`
 	OOMKilled     bool   `json:"oom_killed,omitempty"`
+	// Run numbers the conversation's runs from 1; get_plots selects plots by it.
+	Run   int          `json:"run"`
+	Plots []plotOutput `json:"plots,omitempty"`
 }
 
 // progressInterval is how often a run sends progress notifications, when the client asked.
@@ -56,8 +59,8 @@ func (s *Server) handleRunCode(ctx context.Context, req mcp.CallToolRequest) (*m
 	if err != nil {
 		return s.failure(c, lang, err), nil
 	}
-	stop := s.startProgress(ctx, req, timeout)
-	result, err := pool.Run(ctx, s.backend, lease.ContainerID(), pool.RunRequest{
+	run := c.startRun()
+	runReq := s.runRequest(lang, s.plotFormat(in.PlotFormat), pool.RunRequest{
 		FileName:    lang.Runtime.FileName,
 		Command:     lang.Runtime.Command,
 		Code:        []byte(in.Code),
@@ -65,11 +68,14 @@ func (s *Server) handleRunCode(ctx context.Context, req mcp.CallToolRequest) (*m
 		Timeout:     timeout,
 		OutputBytes: lang.Limits.OutputBytes,
 	})
+	stop := s.startProgress(ctx, req, timeout)
+	result, err := pool.Run(ctx, s.backend, lease.ContainerID(), runReq)
 	stop()
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return s.runFailure(c, sb, lang, err), nil
 	}
-	return runResult(c.id, lang, timeout, result, err), nil
+	plots := s.collectPlots(c, run, lang, result)
+	return runResult(c.id, run, lang, timeout, result, plots, err), nil
 }
 
 // checkRunCode validates the arguments the schema cannot. It returns the language, the
@@ -164,9 +170,9 @@ func errorWithSession(id, msg string) *mcp.CallToolResult {
 	return mcp.NewToolResultError(msg + "\nsession_id: " + id)
 }
 
-// runResult reports a finished, timed-out or cancelled run. Anything but exit code 0 sets
-// isError, with the output included.
-func runResult(id string, lang Language, timeout time.Duration, r pool.RunResult, cancelled error) *mcp.CallToolResult {
+// runResult reports a finished, timed-out or cancelled run, with its plots after the text.
+// Anything but exit code 0 sets isError, with the output included.
+func runResult(id string, run int, lang Language, timeout time.Duration, r pool.RunResult, plots plotReport, cancelled error) *mcp.CallToolResult {
 	out := runCodeOutput{
 		SessionID:     id,
 		Language:      lang.Runtime.Name,
@@ -178,8 +184,15 @@ func runResult(id string, lang Language, timeout time.Duration, r pool.RunResult
 		DurationMs:    r.Duration.Milliseconds(),
 		TimedOut:      r.TimedOut,
 		OOMKilled:     r.OOMKilled,
+		Run:           run,
+		Plots:         plots.outputs,
 	}
-	res := mcp.NewToolResultStructured(out, formatRun(out, timeout, lang, cancelled != nil))
+	text := formatRun(out, timeout, lang, cancelled != nil)
+	if len(plots.lines) > 0 {
+		text += "--- plots ---\n" + strings.Join(plots.lines, "\n") + "\n"
+	}
+	res := mcp.NewToolResultStructured(out, text)
+	res.Content = append(res.Content, plots.content...)
 	res.IsError = r.ExitCode != 0 || r.TimedOut || r.OOMKilled || cancelled != nil
 	return res
 }
@@ -197,7 +210,7 @@ func formatRun(out runCodeOutput, timeout time.Duration, lang Language, cancelle
 	default:
 		fmt.Fprintf(&b, "exit_code: %d\n", out.ExitCode)
 	}
-	fmt.Fprintf(&b, "duration_ms: %d\nsession_id: %s\n", out.DurationMs, out.SessionID)
+	fmt.Fprintf(&b, "duration_ms: %d\nsession_id: %s\nrun: %d\n", out.DurationMs, out.SessionID, out.Run)
 	writeStream(&b, "stdout", out.Stdout, out.StdoutDropped)
 	writeStream(&b, "stderr", out.Stderr, out.StderrDropped)
 	return b.String()

@@ -15,6 +15,7 @@ type runCodeInput struct {
 	Code           string `json:"code" jsonschema:"description=Complete source code of a program in the given language. This is a program file\\, not a shell command line."`
 	SessionID      string `json:"session_id,omitempty" jsonschema:"description=The session_id returned by an earlier call. Pass it to run in the same sandbox\\, where files written and packages installed by earlier calls are kept. Leave it out to start a new conversation."`
 	TimeoutSeconds int    `json:"timeout_seconds,omitempty" jsonschema:"description=Seconds the program may run before it is killed. Files it wrote stay in the sandbox."`
+	PlotFormat     string `json:"plot_format,omitempty" jsonschema:"enum=png,enum=svg,description=Format of the plots this run returns: png\\, or svg for vector images\\, which some clients cannot show. Only Python captures plots."`
 }
 
 // endSessionInput is the input of end_session.
@@ -53,12 +54,13 @@ func (s *Server) runCodeTool() mcp.Tool {
 		timeout.Default = defaultTimeout
 		code, _ := js.Properties.Get("code")
 		code.MinLength = ptr(uint64(1))
+		s.addPlotFormat(js)
 	})
 	description := fmt.Sprintf(`Run a program in an isolated sandbox and return its stdout, stderr and exit code.
 Languages: %s. The sandbox has no network access. The working directory persists within a
 conversation: files written by one call can be read by the next call with the same
 session_id, and each language has its own sandbox. The result always carries session_id.
-Default timeout %d s, maximum %d s.`, s.languageList(), defaultTimeout, maxTimeout)
+Default timeout %d s, maximum %d s.%s`, s.languageList(), defaultTimeout, maxTimeout, s.plotDescription())
 	return mcp.NewToolWithRawSchema("run_code", description, schema)
 }
 

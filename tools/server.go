@@ -60,6 +60,9 @@ type Options struct {
 	Installer *pool.Installer
 	// MaxPackages caps the packages of one install_packages call.
 	MaxPackages int
+	// Plots configures plot capture, get_plots and the plot resources; the zero value
+	// captures no plots.
+	Plots Plots
 	// Version is reported to clients in the server info.
 	Version string
 	// Logger receives the server's logs; nil discards them.
@@ -73,6 +76,7 @@ type Server struct {
 	backend     pool.Backend
 	installer   *pool.Installer
 	maxPackages int
+	plots       Plots
 	languages   map[string]Language
 	names       []string
 	conv        *registry
@@ -93,6 +97,7 @@ func New(opts Options) *Server {
 		backend:     opts.Backend,
 		installer:   opts.Installer,
 		maxPackages: opts.MaxPackages,
+		plots:       opts.Plots,
 		languages:   make(map[string]Language),
 		conv:        newRegistry(opts.IdleTimeout, opts.MaxAge, log),
 		log:         log,
@@ -118,6 +123,10 @@ func New(opts Options) *Server {
 	)
 	s.addTool(validator, s.runCodeTool(), s.handleRunCode)
 	s.addTool(validator, endSessionTool(), s.handleEndSession)
+	if s.anyCapturesPlots() {
+		s.addTool(validator, s.getPlotsTool(), s.handleGetPlots)
+		s.mcp.AddResourceTemplate(plotTemplate(), s.handleReadPlot)
+	}
 	if s.installer != nil && len(s.installNames()) > 0 {
 		s.addTool(validator, s.installPackagesTool(), s.handleInstallPackages)
 	}

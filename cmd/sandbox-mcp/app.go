@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sandbox-mcp/sandbox-mcp/artifacts"
 	"github.com/sandbox-mcp/sandbox-mcp/config"
 	"github.com/sandbox-mcp/sandbox-mcp/pool"
 	"github.com/sandbox-mcp/sandbox-mcp/pool/docker"
@@ -73,6 +74,7 @@ func newApp(cfg config.Config, log *slog.Logger) (*app, error) {
 		Languages:   languages,
 		Installer:   a.installer,
 		MaxPackages: cfg.Packages.MaxPackages,
+		Plots:       plotSettings(cfg.Plots),
 		IdleTimeout: cfg.Conversation.IdleTimeout,
 		MaxAge:      cfg.Conversation.MaxAge,
 		Version:     version,
@@ -116,7 +118,7 @@ func (a *app) sweepOrphans() {
 // startPool creates the pool of one runtime; it pre-warms in the background.
 func (a *app) startPool(rs config.RuntimeSettings, pkgs config.Packages, instance *pool.Instance, log *slog.Logger) (tools.Language, error) {
 	rt, _ := runtimes.Lookup(rs.Name)
-	warm, err := pool.Warmer(nil, rt.Probe, rt.Env)
+	warm, err := warmer(rt)
 	if err != nil {
 		return tools.Language{}, err
 	}
@@ -162,6 +164,33 @@ func (a *app) startPool(rs config.RuntimeSettings, pkgs config.Packages, instanc
 		},
 		Install: installSettings(rs, limits, pkgs),
 	}, nil
+}
+
+// warmer returns the warm-up of rt's containers. It installs the plot support files and
+// runs the probe with the plot capture environment, so that the probe loads them once.
+// The plot format matters only to runs.
+func warmer(rt runtimes.Runtime) (func(context.Context, pool.Backend, string) error, error) {
+	support, err := artifacts.SupportFiles(rt.Name)
+	if err != nil {
+		return nil, err
+	}
+	return pool.Warmer(support, rt.Probe, artifacts.MergeEnv(rt.Env, artifacts.Env(rt.Name, artifacts.PNG)))
+}
+
+// plotSettings returns the tools' plot settings from the configuration.
+func plotSettings(p config.Plots) tools.Plots {
+	return tools.Plots{
+		Format: artifacts.Format(p.Format),
+		Limits: artifacts.Limits{
+			MaxSide:      p.MaxSide,
+			ImageBytes:   p.ImageBytes,
+			ResultImages: p.ImagesPerResult,
+			ResultBytes:  p.ResultBytes,
+			KeptPlots:    p.KeptPerConversation,
+			KeptBytes:    p.KeptBytesPerConversation,
+			RunBytes:     p.RunBytes,
+		},
+	}
 }
 
 // installSettings returns how install_packages works for a runtime: an installer container
