@@ -49,7 +49,7 @@ type RunResult struct {
 	// Artifacts are the files the run left in its artifact directory, sorted by name.
 	Artifacts []Artifact
 	// ArtifactsDropped reports that artifacts were left out because, together, they
-	// exceeded RunRequest.ArtifactBytes.
+	// exceeded RunRequest.ArtifactBytes, or because collecting them failed.
 	ArtifactsDropped bool
 }
 
@@ -102,9 +102,14 @@ func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, 
 		// as the rest of a fork bomb; they would starve the next run, so they go too.
 		err = stopRun(b, id, runID, nil)
 	}
-	// A stopped run wrote no status line, so whether it left artifacts is unknown.
-	if err == nil && artifactDir != "" && (st.artifacts > 0 || stopped) {
-		result.Artifacts, result.ArtifactsDropped, err = collectArtifacts(b, id, artifactDir, req.ArtifactBytes)
+	// A stopped run wrote no status line, so whether it left artifacts is unknown; its
+	// directory is collected (and so deleted) even when the request was cancelled.
+	if artifactDir != "" && (st.artifacts > 0 || stopped) && !errors.Is(err, ErrUnstoppable) {
+		artifacts, dropped, cerr := collectArtifacts(b, id, artifactDir, req.ArtifactBytes)
+		result.Artifacts, result.ArtifactsDropped = artifacts, dropped || cerr != nil
+		if errors.Is(cerr, ErrContainerNotFound) && err == nil {
+			err = cerr
+		}
 	}
 	return result, err
 }

@@ -67,6 +67,9 @@ type Options struct {
 	Version string
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
+	// RequestLogger receives one line per MCP request and tool call from mcp-go, at info
+	// level; nil leaves them out.
+	RequestLogger *slog.Logger
 }
 
 // Server is the sandbox-mcp MCP server. Serve it with server.NewStdioServer or
@@ -118,7 +121,7 @@ func New(opts Options) *Server {
 		server.WithToolHandlerMiddleware(validator.middleware),
 		server.WithRecovery(),
 		server.WithHooks(hooks),
-		server.WithLogger(log),
+		server.WithLogger(opts.RequestLogger),
 		server.WithInstructions(instructions),
 	)
 	s.addTool(validator, s.runCodeTool(), s.handleRunCode)

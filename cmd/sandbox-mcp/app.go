@@ -39,7 +39,7 @@ const startupSweepTimeout = 30 * time.Second
 // newApp connects to the engine, removes orphans of dead instances, and starts the pools.
 // An engine that does not answer is logged, not fatal: the pools retry with backoff and
 // tool calls report the problem until the engine is back.
-func newApp(cfg config.Config, log *slog.Logger) (*app, error) {
+func newApp(cfg config.Config, log *slog.Logger, logRequests bool) (*app, error) {
 	backend, err := newBackend(cfg, log)
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func newApp(cfg config.Config, log *slog.Logger) (*app, error) {
 		}
 		languages = append(languages, l)
 	}
-	a.tools = tools.New(tools.Options{
+	opts := tools.Options{
 		Backend:     backend,
 		Languages:   languages,
 		Installer:   a.installer,
@@ -79,7 +79,11 @@ func newApp(cfg config.Config, log *slog.Logger) (*app, error) {
 		MaxAge:      cfg.Conversation.MaxAge,
 		Version:     version,
 		Logger:      log,
-	})
+	}
+	if logRequests {
+		opts.RequestLogger = log
+	}
+	a.tools = tools.New(opts)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stopReaper, a.reaperDone = cancel, make(chan struct{})

@@ -30,7 +30,7 @@ func serve(args []string, stderr io.Writer) error {
 	transport := fs.String("transport", "stdio", "transport: stdio or http")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the http transport; the MCP endpoint is /mcp")
 	configPath := fs.String("config", "", "config file (YAML); without one, the built-in defaults and SANDBOX_MCP_* variables apply")
-	debug := fs.Bool("debug", false, "log at debug level")
+	debug := fs.Bool("debug", false, "log at debug level, including one line per MCP request")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func serve(args []string, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	a, err := newApp(cfg, log)
+	a, err := newApp(cfg, log, *debug)
 	if err != nil {
 		return err
 	}

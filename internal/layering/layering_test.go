@@ -24,6 +24,7 @@ var rules = []struct {
 }{
 	{pkg: module + "/tools", forbiddenDeps: engineSDKs},
 	{pkg: module + "/pool", forbiddenDeps: append([]string{"github.com/mark3labs/"}, engineSDKs...)},
+	{pkg: module + "/artifacts", forbiddenDeps: append([]string{"github.com/mark3labs/"}, engineSDKs...)},
 	{pkg: module + "/config", forbiddenDeps: append([]string{"github.com/mark3labs/"}, engineSDKs...)},
 	{pkg: module + "/runtimes", forbiddenDeps: append([]string{"github.com/mark3labs/"}, engineSDKs...),
 		forbiddenImports: []string{"os", "os/exec", "net", "net/http", "io/ioutil"}},
