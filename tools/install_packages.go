@@ -73,35 +73,22 @@ func (s *Server) handleInstallPackages(ctx context.Context, req mcp.CallToolRequ
 		return mcp.NewToolResultError(msg), nil
 	}
 
-	c, err := s.conv.acquire(in.SessionID, protocolSessionID(ctx))
-	if err != nil {
-		return mcp.NewToolResultError(unknownSessionMessage(in.SessionID)), nil
-	}
-	defer s.conv.release(c)
-	sb := c.sandbox(lang.Runtime.Name)
-	if err := sb.lock(ctx); err != nil {
-		return s.failure(c, lang, err), nil
-	}
-	defer sb.unlock()
-	lease, err := s.leaseFor(ctx, c, sb, lang)
-	if err != nil {
-		return s.failure(c, lang, err), nil
-	}
-
-	pkgs := lang.Runtime.Packages
-	result, err := s.installer.Install(ctx, lease.ContainerID(), pool.InstallRequest{
-		Spec:        lang.Install.Spec,
-		Command:     pkgs.Command(in.Packages, lang.Install.Index),
-		Paths:       pkgs.Paths,
-		Manifest:    pkgs.Manifest,
-		Timeout:     lang.Install.Timeout,
-		OutputBytes: lang.Install.OutputBytes,
-		MaxBytes:    lang.Install.MaxBytes,
-	})
-	if err != nil {
-		return s.installFailure(c, sb, lang, err), nil
-	}
-	return installResult(c.id, lang, result), nil
+	return s.inSandbox(ctx, in.SessionID, lang, func(c *conversation, sb *sandbox, lease *pool.Lease) *mcp.CallToolResult {
+		pkgs := lang.Runtime.Packages
+		result, err := s.installer.Install(ctx, lease.ContainerID(), pool.InstallRequest{
+			Spec:        lang.Install.Spec,
+			Command:     pkgs.Command(in.Packages, lang.Install.Index),
+			Paths:       pkgs.Paths,
+			Manifest:    pkgs.Manifest,
+			Timeout:     lang.Install.Timeout,
+			OutputBytes: lang.Install.OutputBytes,
+			MaxBytes:    lang.Install.MaxBytes,
+		})
+		if err != nil {
+			return s.installFailure(c, sb, lang, err)
+		}
+		return installResult(c.id, lang, result)
+	}), nil
 }
 
 // checkInstall validates the arguments, each package against its ecosystem's grammar,

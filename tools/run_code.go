@@ -43,39 +43,49 @@ func (s *Server) handleRunCode(ctx context.Context, req mcp.CallToolRequest) (*m
 		return mcp.NewToolResultError(msg), nil
 	}
 
-	c, err := s.conv.acquire(in.SessionID, protocolSessionID(ctx))
+	return s.inSandbox(ctx, in.SessionID, lang, func(c *conversation, sb *sandbox, lease *pool.Lease) *mcp.CallToolResult {
+		run := c.startRun()
+		runReq := s.runRequest(lang, s.plotFormat(in.PlotFormat), pool.RunRequest{
+			FileName:    lang.Runtime.FileName,
+			Command:     lang.Runtime.Command,
+			Code:        []byte(in.Code),
+			Env:         lang.Runtime.Env,
+			Timeout:     timeout,
+			OutputBytes: lang.Limits.OutputBytes,
+		})
+		stop := s.startProgress(ctx, req, timeout)
+		result, err := pool.Run(ctx, s.backend, lease.ContainerID(), runReq)
+		stop()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return s.runFailure(c, sb, lang, err)
+		}
+		plots := s.collectPlots(c, run, lang, result)
+		return runResult(c.id, run, lang, timeout, result, plots, err)
+	}), nil
+}
+
+// inSandbox runs fn with the conversation of sessionID and its sandbox for lang: the
+// conversation marked busy, the sandbox's turn held, and its container leased. These are
+// the steps of every tool call that works in a sandbox; a failure in them is answered
+// here.
+func (s *Server) inSandbox(ctx context.Context, sessionID string, lang Language, fn func(*conversation, *sandbox, *pool.Lease) *mcp.CallToolResult) *mcp.CallToolResult {
+	c, err := s.conv.acquire(sessionID, protocolSessionID(ctx))
 	if err != nil {
-		return mcp.NewToolResultError(unknownSessionMessage(in.SessionID)), nil
+		return mcp.NewToolResultError(unknownSessionMessage(sessionID))
 	}
 	defer s.conv.release(c)
 
 	sb := c.sandbox(lang.Runtime.Name)
 	if err := sb.lock(ctx); err != nil {
-		return s.failure(c, lang, err), nil
+		return s.failure(c, lang, err)
 	}
 	defer sb.unlock()
 
 	lease, err := s.leaseFor(ctx, c, sb, lang)
 	if err != nil {
-		return s.failure(c, lang, err), nil
+		return s.failure(c, lang, err)
 	}
-	run := c.startRun()
-	runReq := s.runRequest(lang, s.plotFormat(in.PlotFormat), pool.RunRequest{
-		FileName:    lang.Runtime.FileName,
-		Command:     lang.Runtime.Command,
-		Code:        []byte(in.Code),
-		Env:         lang.Runtime.Env,
-		Timeout:     timeout,
-		OutputBytes: lang.Limits.OutputBytes,
-	})
-	stop := s.startProgress(ctx, req, timeout)
-	result, err := pool.Run(ctx, s.backend, lease.ContainerID(), runReq)
-	stop()
-	if err != nil && !errors.Is(err, context.Canceled) {
-		return s.runFailure(c, sb, lang, err), nil
-	}
-	plots := s.collectPlots(c, run, lang, result)
-	return runResult(c.id, run, lang, timeout, result, plots, err), nil
+	return fn(c, sb, lease)
 }
 
 // checkRunCode validates the arguments the schema cannot. It returns the language, the
