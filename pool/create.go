@@ -138,8 +138,8 @@ func (p *Pool) spec(c *container, conversation string) Spec {
 }
 
 // createTemporary creates a container outside the pool's count for one lease. The caller's
-// cancellation does not interrupt the engine calls; a container nobody waits for any more
-// is removed.
+// cancellation does not interrupt the engine calls; a container that no caller waits for
+// any more is removed.
 func (p *Pool) createTemporary(ctx context.Context, conversation string) (*container, error) {
 	c := &container{state: StateCreating, temporary: true}
 	p.mu.Lock()
@@ -161,7 +161,8 @@ func (p *Pool) createTemporary(ctx context.Context, conversation string) (*conta
 		p.mu.Unlock()
 		return nil, err
 	case ctx.Err() != nil || p.closed:
-		// Nobody takes this container any more; Close did not see it while it was created.
+		// No caller takes this container any more, and Close did not see it while it was
+		// being created, so it is removed here.
 		p.setStateLocked(c, StateRemoving)
 		p.mu.Unlock()
 		_ = p.finishRemove(c, ReasonConversationEnd)

@@ -38,7 +38,7 @@ type InstallRequest struct {
 	MaxBytes int64
 }
 
-// InstallResult is how an install ended.
+// InstallResult is the outcome of an install.
 type InstallResult struct {
 	ExitCode int
 	Stdout   Output

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Exhaustion is what Lease does when the pool already has MaxSize containers.
+// Exhaustion is the strategy of Lease when the pool already has MaxSize containers.
 type Exhaustion string
 
 const (
@@ -203,8 +203,8 @@ func (p *Pool) take(ctx context.Context, conversation string) (c *container, fre
 	case len(p.containers) < p.cfg.MaxSize:
 		p.spawnCreateLocked(w)
 	case p.unclaimedLocked() > 0:
-		// A refill is creating a container nobody waits for yet: take it rather than
-		// report a full pool.
+		// A refill is creating a container that no waiter claimed yet, so this call
+		// waits for it rather than report a full pool.
 	case p.cfg.Exhaustion == ExhaustFailFast:
 		p.stats.Exhausted++
 		p.mu.Unlock()

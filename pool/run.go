@@ -19,7 +19,7 @@ const killAttempts = 4
 
 // RunRequest is one execution of source code in a warm container.
 type RunRequest struct {
-	// FileName is where Code is written, relative to WorkDir.
+	// FileName is the file Code is written to, relative to WorkDir.
 	FileName string
 	// Command runs the code; argv, resolved in WorkDir.
 	Command []string
@@ -35,7 +35,7 @@ type RunRequest struct {
 	ArtifactBytes int64
 }
 
-// RunResult is how a run ended.
+// RunResult is the outcome of a run.
 type RunResult struct {
 	ExitCode int
 	Stdout   Output
@@ -126,7 +126,7 @@ func stopRun(b Backend, id, runID string, cause error) error {
 // statusPrefix starts the status line the run script appends to stderr.
 const statusPrefix = "\n\x1esandbox-mcp-status "
 
-// runStatus is what the run script reports after the code's process exits.
+// runStatus is the report of the run script after the code's process exits.
 type runStatus struct {
 	oomKills  int // OOM kills in the container during the run
 	pidsMax   int // forks the pids limit refused during the run

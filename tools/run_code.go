@@ -66,8 +66,8 @@ func (s *Server) handleRunCode(ctx context.Context, req mcp.CallToolRequest) (*m
 
 // inSandbox runs fn with the conversation of sessionID and its sandbox for lang: the
 // conversation marked busy, the sandbox's turn held, and its container leased. These are
-// the steps of every tool call that works in a sandbox; a failure in them is answered
-// here.
+// the steps of every tool call that works in a sandbox, and inSandbox returns the tool
+// error when one of them fails.
 func (s *Server) inSandbox(ctx context.Context, sessionID string, lang Language, fn func(*conversation, *sandbox, *pool.Lease) *mcp.CallToolResult) *mcp.CallToolResult {
 	c, err := s.conv.acquire(sessionID, protocolSessionID(ctx))
 	if err != nil {
@@ -132,8 +132,9 @@ func (s *Server) leaseFor(ctx context.Context, c *conversation, sb *sandbox, lan
 	}
 	sb.lease.Store(l)
 
-	// The conversation may have ended while the lease was made; end has then either seen
-	// this lease and released it, or not, and releasing twice is harmless.
+	// The conversation may have ended while the lease was made. Then end either saw this
+	// lease and released it or did not, so it is released here too: releasing twice is
+	// harmless.
 	c.mu.Lock()
 	ended := c.ended
 	c.mu.Unlock()
@@ -144,7 +145,8 @@ func (s *Server) leaseFor(ctx context.Context, c *conversation, sb *sandbox, lan
 	return l, nil
 }
 
-// failure answers a call that could not run: the conversation ended, or no sandbox.
+// failure returns the tool error of a call that could not run because the conversation
+// ended or no sandbox could be had.
 func (s *Server) failure(c *conversation, lang Language, err error) *mcp.CallToolResult {
 	if errors.Is(err, errUnknownConversation) {
 		return mcp.NewToolResultError(unknownSessionMessage(c.id))
@@ -153,7 +155,7 @@ func (s *Server) failure(c *conversation, lang Language, err error) *mcp.CallToo
 	return errorWithSession(c.id, modelMessage(lang.Runtime.Name, err))
 }
 
-// runFailure answers a run the engine failed. When the container is gone or its processes
+// runFailure returns the tool error of a run that the engine failed. When the container is gone or its processes
 // could not be stopped, the sandbox is discarded, and the next call gets a fresh one.
 func (s *Server) runFailure(c *conversation, sb *sandbox, lang Language, err error) *mcp.CallToolResult {
 	c.mu.Lock()
