@@ -23,10 +23,11 @@ type Instance struct {
 	file *os.File
 }
 
-// DefaultInstanceDir is the lock directory shared by the instances on one host.
-func DefaultInstanceDir() string {
-	return filepath.Join(os.TempDir(), "sandbox-mcp-instances")
-}
+// DefaultInstanceDir is the lock directory shared by the instances on one host. It is a
+// fixed path, not one below TMPDIR, because instances with different TMPDIRs must still
+// see each other's locks. An instance that cannot see a sibling's lock (a private /tmp)
+// treats the sibling as Unknown and leaves its containers alone.
+const DefaultInstanceDir = "/tmp/sandbox-mcp-instances"
 
 var instanceIDPattern = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
@@ -67,11 +68,12 @@ func (in *Instance) Close() error {
 type Liveness int
 
 const (
-	// Unknown: the instance runs on another host, or its ID is malformed.
+	// Unknown: the instance runs on another host, its lock file is not in this
+	// instance's lock directory, or its ID is malformed.
 	Unknown Liveness = iota
 	// Alive: its lock is held.
 	Alive
-	// Gone: its lock file is free or missing.
+	// Gone: its lock file exists and no process holds its lock.
 	Gone
 )
 
@@ -80,10 +82,8 @@ func (in *Instance) Check(id, host string) Liveness {
 	if host != in.Host || !instanceIDPattern.MatchString(id) {
 		return Unknown
 	}
+	// A missing lock file proves nothing: the sibling may use another lock directory.
 	f, err := os.Open(filepath.Join(in.dir, id+".lock"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return Gone
-	}
 	if err != nil {
 		return Unknown
 	}
@@ -91,8 +91,8 @@ func (in *Instance) Check(id, host string) Liveness {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
 		return Alive
 	}
+	// The empty lock file of a dead instance stays, so that later sweeps still know the
+	// instance is gone if removing one of its containers failed.
 	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	// The lock file of a dead instance is left for the reaper to delete.
-	_ = os.Remove(f.Name())
 	return Gone
 }

@@ -44,7 +44,7 @@ func newApp(cfg config.Config, log *slog.Logger, logRequests bool) (*app, error)
 	if err != nil {
 		return nil, err
 	}
-	instance, err := pool.NewInstance(pool.DefaultInstanceDir())
+	instance, err := pool.NewInstance(pool.DefaultInstanceDir)
 	if err != nil {
 		backend.Close()
 		return nil, err
