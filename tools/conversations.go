@@ -81,7 +81,8 @@ func newConversationID() string {
 }
 
 // acquire returns the conversation a call belongs to and marks it busy until release.
-// With an id, that conversation, or errUnknownConversation. Without one, the protocol
+// With an id, that conversation, or errUnknownConversation when it does not exist, has
+// ended, or was started in another protocol session. Without one, the protocol
 // session's default conversation when there is a protocol session, else a new one.
 func (r *registry) acquire(id, protocolSession string) (*conversation, error) {
 	r.mu.Lock()
@@ -90,7 +91,9 @@ func (r *registry) acquire(id, protocolSession string) (*conversation, error) {
 	switch {
 	case id != "":
 		c = r.byID[id]
-		if c == nil {
+		// A conversation started in a protocol session belongs to it: to every other
+		// caller it is unknown, so a handle seen elsewhere gives no access and no hint.
+		if c == nil || (c.protocolSession != "" && c.protocolSession != protocolSession) {
 			return nil, errUnknownConversation
 		}
 	case protocolSession != "" && r.defaults[protocolSession] != nil:
@@ -108,22 +111,13 @@ func (r *registry) acquire(id, protocolSession string) (*conversation, error) {
 	return c, nil
 }
 
-// acquireOwned is acquire for a conversation that must exist and belong to the caller. A
-// conversation started in a protocol session is unknown to callers from any other
-// protocol session, and to stateless callers, which have none.
+// acquireOwned is acquire for a conversation that must already exist: an empty id is
+// unknown rather than the start of a new conversation.
 func (r *registry) acquireOwned(id, protocolSession string) (*conversation, error) {
 	if id == "" {
 		return nil, errUnknownConversation
 	}
-	c, err := r.acquire(id, protocolSession)
-	if err != nil {
-		return nil, err
-	}
-	if c.protocolSession != "" && c.protocolSession != protocolSession {
-		r.release(c)
-		return nil, errUnknownConversation
-	}
-	return c, nil
+	return r.acquire(id, protocolSession)
 }
 
 func (r *registry) startLocked(protocolSession string) *conversation {
@@ -141,6 +135,13 @@ func (r *registry) startLocked(protocolSession string) *conversation {
 	}
 	r.log.Info("conversation started", "session_id", c.id, "protocol_session", protocolSession != "")
 	return c
+}
+
+// hasEnded reports whether c has ended.
+func (c *conversation) hasEnded() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ended
 }
 
 // release marks the end of one call on c.

@@ -50,7 +50,7 @@ func TestAcquireResolution(t *testing.T) {
 		t.Errorf("acquire without id or protocol session reused a conversation")
 	}
 
-	byID, err := r.acquire(stateless1.id, "proto-1")
+	byID, err := r.acquire(stateless1.id, "proto-1") // stateless conversations are bearer handles
 	if err != nil || byID != stateless1 {
 		t.Errorf("acquire(%q) = %v, %v, want that conversation", stateless1.id, byID, err)
 	}
@@ -58,6 +58,11 @@ func TestAcquireResolution(t *testing.T) {
 
 	if _, err := r.acquire("s_unknown", ""); !errors.Is(err, errUnknownConversation) {
 		t.Errorf("acquire(unknown) error = %v, want errUnknownConversation", err)
+	}
+	for _, caller := range []string{"proto-2", ""} {
+		if _, err := r.acquire(a.id, caller); !errors.Is(err, errUnknownConversation) {
+			t.Errorf("acquire(conversation of proto-1) from %q = %v, want errUnknownConversation", caller, err)
+		}
 	}
 }
 
@@ -73,7 +78,7 @@ func TestEndProtocolSessionEndsItsConversations(t *testing.T) {
 	if _, err := r.acquire(mine.id, ""); !errors.Is(err, errUnknownConversation) {
 		t.Errorf("conversation of the ended protocol session: acquire error = %v, want errUnknownConversation", err)
 	}
-	if c, err := r.acquire(other.id, ""); err != nil {
+	if c, err := r.acquire(other.id, "proto-2"); err != nil {
 		t.Errorf("conversation of another protocol session: acquire error = %v, want it alive", err)
 	} else {
 		r.release(c)

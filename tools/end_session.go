@@ -15,7 +15,7 @@ func (s *Server) handleEndSession(ctx context.Context, req mcp.CallToolRequest) 
 	if in.SessionID == "" {
 		return mcp.NewToolResultError("session_id is required: pass the session_id of the conversation to end."), nil
 	}
-	c, err := s.conv.acquire(in.SessionID, "")
+	c, err := s.conv.acquireOwned(in.SessionID, protocolSessionID(ctx))
 	if err != nil {
 		return mcp.NewToolResultError(unknownSessionMessage(in.SessionID)), nil
 	}

@@ -30,8 +30,14 @@ func modelMessage(language string, err error) string {
 	}
 }
 
+// maxSessionIDLength bounds a session_id argument; minted handles have 24 characters.
+const maxSessionIDLength = 64
+
 // unknownSessionMessage is the answer for a session_id that does not exist, has ended, or
 // belongs to someone else.
 func unknownSessionMessage(id string) string {
+	if len(id) > maxSessionIDLength {
+		id = id[:maxSessionIDLength] + "..."
+	}
 	return fmt.Sprintf("Unknown session_id %q: the conversation does not exist or has ended (conversations end after a period without calls, with end_session, or when the server restarts), and its files are gone. Leave session_id out to start a new conversation.", id)
 }

@@ -56,6 +56,9 @@ func (s *Server) handleRunCode(ctx context.Context, req mcp.CallToolRequest) (*m
 		stop := s.startProgress(ctx, req, timeout)
 		result, err := pool.Run(ctx, s.backend, lease.ContainerID(), runReq)
 		stop()
+		if c.hasEnded() {
+			return mcp.NewToolResultError(fmt.Sprintf("The conversation %s ended while this run was in progress (end_session, idle expiry or server shutdown), so the run was stopped and its sandbox and files are gone. Leave session_id out to start a new conversation.", c.id))
+		}
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return s.runFailure(c, sb, lang, err)
 		}
@@ -103,10 +106,10 @@ func (s *Server) checkRunCode(in runCodeInput) (Language, time.Duration, string)
 	}
 	timeout := lang.Limits.DefaultTimeout
 	if in.TimeoutSeconds != 0 {
-		timeout = time.Duration(in.TimeoutSeconds) * time.Second
+		timeout = time.Duration(in.TimeoutSeconds * float64(time.Second))
 	}
 	if in.TimeoutSeconds < 0 || timeout > lang.Limits.MaxTimeout {
-		return lang, 0, fmt.Sprintf("timeout_seconds must be between 1 and %d for %s, got %d.", int(lang.Limits.MaxTimeout.Seconds()), lang.Runtime.Name, in.TimeoutSeconds)
+		return lang, 0, fmt.Sprintf("timeout_seconds must be between 1 and %g for %s, got %g.", lang.Limits.MaxTimeout.Seconds(), lang.Runtime.Name, in.TimeoutSeconds)
 	}
 	return lang, timeout, ""
 }
@@ -135,10 +138,7 @@ func (s *Server) leaseFor(ctx context.Context, c *conversation, sb *sandbox, lan
 	// The conversation may have ended while the lease was made. Then end either saw this
 	// lease and released it or did not, so it is released here too: releasing twice is
 	// harmless.
-	c.mu.Lock()
-	ended := c.ended
-	c.mu.Unlock()
-	if ended {
+	if c.hasEnded() {
 		_ = l.Release(pool.ReasonConversationEnd)
 		return nil, errUnknownConversation
 	}
@@ -158,10 +158,7 @@ func (s *Server) failure(c *conversation, lang Language, err error) *mcp.CallToo
 // runFailure returns the tool error of a run that the engine failed. When the container is gone or its processes
 // could not be stopped, the sandbox is discarded, and the next call gets a fresh one.
 func (s *Server) runFailure(c *conversation, sb *sandbox, lang Language, err error) *mcp.CallToolResult {
-	c.mu.Lock()
-	ended := c.ended
-	c.mu.Unlock()
-	if ended {
+	if c.hasEnded() {
 		return mcp.NewToolResultError(unknownSessionMessage(c.id))
 	}
 	s.log.Warn("run failed", "session_id", c.id, "language", lang.Runtime.Name, "error", err)

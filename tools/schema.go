@@ -11,11 +11,11 @@ import (
 
 // runCodeInput is the input of run_code; its JSON Schema is published with the tool.
 type runCodeInput struct {
-	Language       string `json:"language" jsonschema:"description=Programming language of code."`
-	Code           string `json:"code" jsonschema:"description=Complete source code of a program in the given language. This is a program file\\, not a shell command line."`
-	SessionID      string `json:"session_id,omitempty" jsonschema:"description=The session_id returned by an earlier call. Pass it to run in the same sandbox\\, where files written and packages installed by earlier calls are kept. Leave it out to start a new conversation."`
-	TimeoutSeconds int    `json:"timeout_seconds,omitempty" jsonschema:"description=Seconds the program may run before it is killed. Files it wrote stay in the sandbox."`
-	PlotFormat     string `json:"plot_format,omitempty" jsonschema:"enum=png,enum=svg,description=Format of the plots this run returns: png\\, or svg for vector images\\, which some clients cannot show. Only Python captures plots."`
+	Language       string  `json:"language" jsonschema:"description=Programming language of code."`
+	Code           string  `json:"code" jsonschema:"description=Complete source code of a program in the given language. This is a program file\\, not a shell command line."`
+	SessionID      string  `json:"session_id,omitempty" jsonschema:"description=The session_id returned by an earlier call. Pass it to run in the same sandbox\\, where files written and packages installed by earlier calls are kept. Leave it out to start a new conversation."`
+	TimeoutSeconds float64 `json:"timeout_seconds,omitempty" jsonschema:"description=Seconds the program may run before it is killed. Files it wrote stay in the sandbox."`
+	PlotFormat     string  `json:"plot_format,omitempty" jsonschema:"enum=png,enum=svg,description=Format of the plots this run returns: png\\, or svg for vector images\\, which some clients cannot show. Only Python captures plots."`
 }
 
 // endSessionInput is the input of end_session.
@@ -29,6 +29,9 @@ func inputSchema(v any, edit func(*jsonschema.Schema)) json.RawMessage {
 	s := r.Reflect(v)
 	s.Version = ""
 	s.AdditionalProperties = jsonschema.FalseSchema
+	if id, ok := s.Properties.Get("session_id"); ok {
+		id.MaxLength = ptr(uint64(maxSessionIDLength))
+	}
 	if edit != nil {
 		edit(s)
 	}

@@ -5,10 +5,10 @@ package tools
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -181,5 +181,5 @@ func protocolSessionID(ctx context.Context) string {
 }
 
 func (s *Server) languageList() string {
-	return fmt.Sprintf("%q", s.names)
+	return strings.Join(s.names, ", ")
 }
