@@ -53,6 +53,10 @@ type RunResult struct {
 	ArtifactsDropped bool
 }
 
+// ErrNotStarted is returned by Run when the engine could not start the run. Every process
+// of the code user was stopped, so the next run can start, and the files are kept.
+var ErrNotStarted = errors.New("run could not start")
+
 // ErrUnstoppable is returned by Run when the processes of a timed-out or cancelled run
 // could not be stopped, for instance because a fork bomb holds every process slot. The
 // container must be discarded.
@@ -75,7 +79,7 @@ func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, 
 		Cmd:        append([]string{"/bin/sh", SupportDir + "/run", req.FileName}, req.Command...),
 		Env:        env,
 		User:       CodeUser,
-		WorkingDir: WorkDir,
+		WorkingDir: SandboxDir, // the run script changes to WorkDir, repairing it if needed
 		Stdin:      bytes.NewReader(req.Code),
 		Stdout:     stdout,
 		Stderr:     stderr,
@@ -86,6 +90,9 @@ func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, 
 	start := time.Now()
 	res, err := b.Exec(runCtx, id, cmd)
 	result := RunResult{ExitCode: res.ExitCode, Duration: time.Since(start)}
+	if err == nil && notStarted(res, stdout) {
+		return result, recoverNotStarted(b, id, stdout)
+	}
 	stopped := err != nil && runCtx.Err() != nil
 	if stopped {
 		result.TimedOut = ctx.Err() == nil
@@ -112,6 +119,23 @@ func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, 
 		}
 	}
 	return result, err
+}
+
+// notStarted reports that the engine could not start the run script at all, which Docker
+// reports as exit code 126 with the OCI runtime's message on stdout; the usual cause is a
+// pids limit that processes left by an earlier run hold full.
+func notStarted(res ExecResult, stdout *cappedBuffer) bool {
+	return res.ExitCode == 126 && strings.Contains(stdout.Output().Text, "OCI runtime")
+}
+
+// recoverNotStarted stops every process of the code user, so that the next run can start.
+// The engine's message goes into the error for the log; it never reaches the model.
+func recoverNotStarted(b Backend, id string, stdout *cappedBuffer) error {
+	engineMsg := strings.TrimSpace(stdout.Output().Text)
+	if err := killRun(b, id, "-"); err != nil {
+		return fmt.Errorf("%w: %w (the run did not start: %s)", ErrUnstoppable, err, engineMsg)
+	}
+	return fmt.Errorf("%w: %s", ErrNotStarted, engineMsg)
 }
 
 // stopRun kills the processes of a run. It returns ErrUnstoppable when that fails, and

@@ -162,6 +162,9 @@ func (s *Server) runFailure(c *conversation, sb *sandbox, lang Language, err err
 		return mcp.NewToolResultError(unknownSessionMessage(c.id))
 	}
 	s.log.Warn("run failed", "session_id", c.id, "language", lang.Runtime.Name, "error", err)
+	if errors.Is(err, pool.ErrNotStarted) {
+		return errorWithSession(c.id, fmt.Sprintf("The run could not start in the %s sandbox, most likely because processes left by an earlier run held every process slot. Every background process of the sandbox was stopped and its files are kept: run the code again.", lang.Runtime.Name))
+	}
 	if !errors.Is(err, pool.ErrUnstoppable) && !errors.Is(err, pool.ErrContainerNotFound) {
 		return errorWithSession(c.id, modelMessage(lang.Runtime.Name, err))
 	}
