@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/gif"  // registers GIF decoding
 	_ "image/jpeg" // registers JPEG decoding
 	"image/png"
@@ -17,10 +18,25 @@ import (
 	"github.com/sandbox-mcp/sandbox-mcp/pool"
 )
 
-// maxDecodePixels bounds the images that are decoded for scaling: a decoded image takes 4
-// bytes per pixel, so this is at most 160 MB. A larger raster plot is kept unscaled and
-// only ever linked. Matplotlib draws up to 65536 pixels per side, so a figure can pass it.
-const maxDecodePixels = 40_000_000
+// maxDecodeBytes bounds the memory of one decoded image: 4 bytes per pixel, or 8 for
+// 16-bit color models, so 16 megapixels of 8-bit RGBA. A larger raster plot is kept
+// unscaled and only ever linked. Matplotlib draws up to 65536 pixels per side, and a PNG
+// of a plain color compresses to a few hundred kilobytes, so a small file can pass it.
+const maxDecodeBytes = 64 << 20
+
+// decodeSlots lets one image at a time be decoded in the whole server, so that several
+// conversations cannot add up their decodes past maxDecodeBytes each.
+var decodeSlots = make(chan struct{}, 1)
+
+// decodedBytes estimates the memory of decoding an image of cfg.
+func decodedBytes(cfg image.Config) int64 {
+	perPixel := int64(4)
+	switch cfg.ColorModel {
+	case color.RGBA64Model, color.NRGBA64Model, color.Gray16Model:
+		perPixel = 8
+	}
+	return int64(cfg.Width) * int64(cfg.Height) * perPixel
+}
 
 // Plot is one image a run made.
 type Plot struct {
@@ -148,7 +164,7 @@ func newPlot(data []byte, maxSide int) (Plot, error) {
 	if !oversize && p.MIMEType != "" {
 		return p, nil
 	}
-	if cfg.Width*cfg.Height > maxDecodePixels {
+	if decodedBytes(cfg) > maxDecodeBytes {
 		if p.MIMEType == "" {
 			return Plot{}, fmt.Errorf("the %s image of %d×%d pixels is too large to convert", strings.ToUpper(format), cfg.Width, cfg.Height)
 		}
@@ -160,6 +176,8 @@ func newPlot(data []byte, maxSide int) (Plot, error) {
 
 // reencode decodes p, scales it down to maxSide when it is larger, and encodes it as PNG.
 func reencode(p Plot, format string, maxSide int) (Plot, error) {
+	decodeSlots <- struct{}{}
+	defer func() { <-decodeSlots }()
 	img, _, err := image.Decode(bytes.NewReader(p.Data))
 	if err != nil {
 		return Plot{}, fmt.Errorf("decoding the %s image failed: %w", strings.ToUpper(format), err)
