@@ -240,7 +240,8 @@ func (a *app) tracks(id string) bool {
 }
 
 // close ends every conversation, closes the pools, removes whatever this instance still
-// has in the engine, and releases the instance lock. It returns within ctx's deadline.
+// has in the engine, and releases the instance lock. Closing takes at most ctx's deadline,
+// and the final removal at most finalSweepTimeout after it.
 func (a *app) close(ctx context.Context) error {
 	var errs []error
 	if a.tools != nil {
@@ -261,7 +262,9 @@ func (a *app) close(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
-	if n, err := a.reaper.RemoveOwn(ctx); err != nil || n > 0 {
+	sweepCtx, cancel := context.WithTimeout(context.Background(), finalSweepTimeout)
+	defer cancel()
+	if n, err := a.reaper.RemoveOwn(sweepCtx); err != nil || n > 0 {
 		a.log.Info("removed remaining containers of this instance", "count", n, "error", err)
 		errs = append(errs, err)
 	}

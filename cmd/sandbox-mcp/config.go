@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/sandbox-mcp/sandbox-mcp/config"
 )
@@ -28,4 +29,27 @@ func loadConfig(path string) (config.Config, error) {
 		return cfg, fmt.Errorf("loading config: %w", err)
 	}
 	return cfg, nil
+}
+
+// testEnv are SANDBOX_MCP_ variables of the project's tests and scripts, not config keys.
+var testEnv = []string{"SANDBOX_MCP_REQUIRE_ENGINE", "SANDBOX_MCP_BASE_IMAGE"}
+
+// unknownEnv returns the names of SANDBOX_MCP_ variables in environ that set no config key,
+// such as misspelled ones, which would otherwise be ignored without a word.
+func unknownEnv(environ []string) []string {
+	known := make(map[string]bool)
+	for _, v := range config.EnvVars() {
+		known[v.Name] = true
+	}
+	for _, name := range testEnv {
+		known[name] = true
+	}
+	var unknown []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, config.EnvPrefix) && !strings.HasPrefix(name, config.EnvPrefix+"TEST_") && !known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	return unknown
 }

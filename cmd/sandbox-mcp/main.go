@@ -45,7 +45,7 @@ func main() {
 // run executes one command line and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	cmd, rest := "serve", args
-	if len(args) > 0 && !isFlag(args[0]) {
+	if len(args) > 0 && (!isFlag(args[0]) || args[0] == "-h" || args[0] == "--help") {
 		cmd, rest = args[0], args[1:]
 	}
 	var err error

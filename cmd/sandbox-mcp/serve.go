@@ -17,9 +17,14 @@ import (
 	"github.com/sandbox-mcp/sandbox-mcp/config"
 )
 
-// shutdownTimeout bounds the cleanup after the transport stops: conversations end, pools
-// close and every container of this instance is removed.
-const shutdownTimeout = 8 * time.Second
+// shutdownTimeout bounds the cleanup after the transport stops: conversations end and pools
+// close. finalSweepTimeout then bounds the removal of anything of this instance still in
+// the engine, on a budget of its own, so that a slow close cannot starve it. Together with
+// the transport's shutdown they stay under the 10 s that clients wait before SIGKILL.
+const (
+	shutdownTimeout   = 5 * time.Second
+	finalSweepTimeout = 3 * time.Second
+)
 
 // stdioWorkers is how many tool calls the stdio transport runs at once; calls to different
 // conversations and languages may run in parallel.
@@ -46,6 +51,9 @@ func serve(args []string, stderr io.Writer) error {
 	cfg, err := loadConfig(*configPath)
 	if err != nil {
 		return err
+	}
+	for _, name := range unknownEnv(os.Environ()) {
+		log.Warn("ignoring unknown environment variable; `sandbox-mcp config schema` lists the keys", "name", name)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -94,6 +102,16 @@ func serveStdio(ctx context.Context, a *app) error {
 	return fmt.Errorf("serving stdio: %w", err)
 }
 
+// maxRequestBytes bounds an HTTP request body: the largest code any runtime accepts, at up
+// to 6 bytes of JSON per byte of code (\u0000), and 1 MiB for the rest of the request.
+func maxRequestBytes(cfg config.Config) int64 {
+	var code int64
+	for _, rs := range cfg.EnabledRuntimes() {
+		code = max(code, rs.Sandbox.CodeBytes)
+	}
+	return 6*code + 1<<20
+}
+
 // serveHTTP serves streamable HTTP on addr at /mcp until ctx is cancelled. Protocol
 // sessions that stay idle longer than http.session_idle_timeout expire, and their
 // conversations end; a request with an expired session ID gets 404.
@@ -103,7 +121,7 @@ func serveHTTP(ctx context.Context, a *app, cfg config.Config, addr string, log 
 		server.WithSessionIdleTTL(cfg.HTTP.SessionIdleTimeout),
 	)
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", mcpHTTP)
+	mux.Handle("/mcp", http.MaxBytesHandler(mcpHTTP, maxRequestBytes(cfg)))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	ln, err := net.Listen("tcp", addr)
