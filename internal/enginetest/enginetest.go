@@ -4,12 +4,19 @@
 // Such a test skips under -short and when no engine responds to a ping, so `go test -short ./...` passes
 // on a machine without an engine. When SANDBOX_MCP_REQUIRE_ENGINE=1 (CI sets it), a missing
 // engine or test image fails the test instead, so CI cannot pass by skipping.
+//
+// Tests that run against each backend call RequireBackend. SANDBOX_MCP_TEST_BACKENDS lists
+// the backends to test, such as "docker,podman"; a listed backend is required like any
+// engine. When the variable is unset, Docker is required as above, and the other backends
+// run when their engine responds and skip otherwise, even with SANDBOX_MCP_REQUIRE_ENGINE=1.
 package enginetest
 
 import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -22,6 +29,11 @@ const (
 	// DefaultImage is the image engine tests use when ImageEnv is unset. It needs sh,
 	// coreutils and grep, and is built by the base image script.
 	DefaultImage = "sandbox-mcp/debian-base:bookworm"
+	// BackendsEnv lists, separated by commas, the backends that tests calling
+	// RequireBackend run against, such as "docker,podman".
+	BackendsEnv = "SANDBOX_MCP_TEST_BACKENDS"
+	// DefaultBackend is the backend that is required when BackendsEnv is unset.
+	DefaultBackend = "docker"
 
 	pingTimeout = 5 * time.Second
 )
@@ -65,4 +77,45 @@ func Image() string {
 		return image
 	}
 	return DefaultImage
+}
+
+// Backends returns the backends that BackendsEnv lists, or nil when it is unset or empty.
+func Backends() []string {
+	var backends []string
+	for name := range strings.SplitSeq(os.Getenv(BackendsEnv), ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			backends = append(backends, name)
+		}
+	}
+	return backends
+}
+
+// RequireBackend decides whether t, a test against backend, runs. With BackendsEnv set, it
+// skips t when backend is not listed and calls Require otherwise. With BackendsEnv unset, it
+// calls Require for DefaultBackend, and for any other backend skips t under -short or when
+// ping fails, whatever the value of RequireEnv.
+func RequireBackend(t testing.TB, backend string, ping func(ctx context.Context) error) {
+	t.Helper()
+	listed := Backends()
+	switch {
+	case len(listed) > 0 && !slices.Contains(listed, backend):
+		t.Skipf("backend %s is not in %s=%s", backend, BackendsEnv, os.Getenv(BackendsEnv))
+	case len(listed) > 0 || backend == DefaultBackend:
+		Require(t, ping)
+	default:
+		requireOptional(t, backend, ping)
+	}
+}
+
+// requireOptional skips t under -short or when ping fails.
+func requireOptional(t testing.TB, backend string, ping func(ctx context.Context) error) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipping container engine test in -short mode")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+	defer cancel()
+	if err := ping(ctx); err != nil {
+		t.Skipf("%s does not respond, and %s does not list it: %v", backend, BackendsEnv, err)
+	}
 }

@@ -28,10 +28,16 @@ func benchSpec(image string) pool.Spec {
 	}
 }
 
-// benchBackend returns a backend and the test image, or skips b as enginetest decides.
-func benchBackend(b *testing.B) (*Backend, string) {
-	image := requireEngine(b)
-	return newTestBackend(b), image
+// forEachEngineBench runs bench as a sub-benchmark per engine, named after its backend,
+// with a backend on that engine and the test image. Engines that enginetest skips are
+// skipped.
+func forEachEngineBench(b *testing.B, bench func(b *testing.B, backend *Backend, image string)) {
+	for _, e := range testEngines() {
+		b.Run(e.backend, func(b *testing.B) {
+			image := requireEngine(b, e)
+			bench(b, newTestBackend(b, e), image)
+		})
+	}
 }
 
 // reportMedian reports the median of durations in milliseconds.
@@ -46,65 +52,68 @@ func reportMedian(b *testing.B, durations []time.Duration) {
 
 // BenchmarkCreate measures Create: creating and starting a container.
 func BenchmarkCreate(b *testing.B) {
-	backend, image := benchBackend(b)
-	ctx := context.Background()
-	var durations []time.Duration
-	for b.Loop() {
-		began := time.Now()
-		id, err := backend.Create(ctx, benchSpec(image))
-		durations = append(durations, time.Since(began))
-		if err != nil {
-			b.Fatalf("Create() = %v", err)
+	forEachEngineBench(b, func(b *testing.B, backend *Backend, image string) {
+		ctx := context.Background()
+		var durations []time.Duration
+		for b.Loop() {
+			began := time.Now()
+			id, err := backend.Create(ctx, benchSpec(image))
+			durations = append(durations, time.Since(began))
+			if err != nil {
+				b.Fatalf("Create() = %v", err)
+			}
+			b.StopTimer()
+			removeForBench(b, backend, id)
+			b.StartTimer()
 		}
-		b.StopTimer()
-		removeForBench(b, backend, id)
-		b.StartTimer()
-	}
-	reportMedian(b, durations)
+		reportMedian(b, durations)
+	})
 }
 
 // BenchmarkExecTrue measures the round trip of an exec of `true`.
 func BenchmarkExecTrue(b *testing.B) {
-	backend, image := benchBackend(b)
-	ctx := context.Background()
-	id, err := backend.Create(ctx, benchSpec(image))
-	if err != nil {
-		b.Fatalf("Create() = %v", err)
-	}
-	b.Cleanup(func() { removeForBench(b, backend, id) })
-
-	var durations []time.Duration
-	for b.Loop() {
-		began := time.Now()
-		result, err := backend.Exec(ctx, id, pool.ExecCommand{Cmd: []string{"true"}, User: pool.CodeUser})
-		durations = append(durations, time.Since(began))
-		if err != nil || result.ExitCode != 0 {
-			b.Fatalf("Exec(true) = %v, %v", result, err)
-		}
-	}
-	reportMedian(b, durations)
-}
-
-// BenchmarkRemove measures Remove of a running container.
-func BenchmarkRemove(b *testing.B) {
-	backend, image := benchBackend(b)
-	ctx := context.Background()
-	var durations []time.Duration
-	for b.Loop() {
-		b.StopTimer()
+	forEachEngineBench(b, func(b *testing.B, backend *Backend, image string) {
+		ctx := context.Background()
 		id, err := backend.Create(ctx, benchSpec(image))
 		if err != nil {
 			b.Fatalf("Create() = %v", err)
 		}
-		b.StartTimer()
-		began := time.Now()
-		err = backend.Remove(ctx, id)
-		durations = append(durations, time.Since(began))
-		if err != nil {
-			b.Fatalf("Remove(%s) = %v", id, err)
+		b.Cleanup(func() { removeForBench(b, backend, id) })
+
+		var durations []time.Duration
+		for b.Loop() {
+			began := time.Now()
+			result, err := backend.Exec(ctx, id, pool.ExecCommand{Cmd: []string{"true"}, User: pool.CodeUser})
+			durations = append(durations, time.Since(began))
+			if err != nil || result.ExitCode != 0 {
+				b.Fatalf("Exec(true) = %v, %v", result, err)
+			}
 		}
-	}
-	reportMedian(b, durations)
+		reportMedian(b, durations)
+	})
+}
+
+// BenchmarkRemove measures Remove of a running container.
+func BenchmarkRemove(b *testing.B) {
+	forEachEngineBench(b, func(b *testing.B, backend *Backend, image string) {
+		ctx := context.Background()
+		var durations []time.Duration
+		for b.Loop() {
+			b.StopTimer()
+			id, err := backend.Create(ctx, benchSpec(image))
+			if err != nil {
+				b.Fatalf("Create() = %v", err)
+			}
+			b.StartTimer()
+			began := time.Now()
+			err = backend.Remove(ctx, id)
+			durations = append(durations, time.Since(began))
+			if err != nil {
+				b.Fatalf("Remove(%s) = %v", id, err)
+			}
+		}
+		reportMedian(b, durations)
+	})
 }
 
 func removeForBench(b *testing.B, backend *Backend, id string) {

@@ -104,7 +104,7 @@ func TestContainerConfig(t *testing.T) {
 	}
 }
 
-func TestImageName(t *testing.T) {
+func TestBuildTag(t *testing.T) {
 	tests := []struct {
 		prefix string
 		image  string
@@ -118,9 +118,9 @@ func TestImageName(t *testing.T) {
 		{"localhost/", "docker.io/library/debian", "docker.io/library/debian"},
 	}
 	for _, tt := range tests {
-		p := Profile{ImagePrefix: tt.prefix}
-		if got := p.imageName(tt.image); got != tt.want {
-			t.Errorf("Profile{ImagePrefix: %q}.imageName(%q) = %q, want %q", tt.prefix, tt.image, got, tt.want)
+		p := Profile{TagPrefix: tt.prefix}
+		if got := p.buildTag(tt.image); got != tt.want {
+			t.Errorf("Profile{TagPrefix: %q}.buildTag(%q) = %q, want %q", tt.prefix, tt.image, got, tt.want)
 		}
 	}
 }

@@ -48,7 +48,7 @@ func (b *Backend) Create(ctx context.Context, spec pool.Spec) (string, error) {
 // there. Execs pass their working directory instead.
 func (b *Backend) containerConfig(spec pool.Spec) *container.Config {
 	return &container.Config{
-		Image:  b.profile.imageName(spec.Image),
+		Image:  spec.Image,
 		Cmd:    spec.Command,
 		User:   spec.User,
 		Env:    spec.Env,

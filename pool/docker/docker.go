@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,8 +44,13 @@ type Backend struct {
 var _ pool.Backend = (*Backend)(nil)
 
 // New returns a Backend for the engine at opts.Host. It does not contact the engine: the
-// first call does, and negotiates the API version then. Call Ping to check the engine.
+// first call does, and negotiates the API version then. Call Ping to check the engine. An
+// ssh:// address, which Podman's CONTAINER_HOST may hold, returns an error.
 func New(opts Options) (*Backend, error) {
+	// The moby client takes ssh:// for a host name and fails only at the first call.
+	if strings.HasPrefix(opts.Host, "ssh://") {
+		return nil, fmt.Errorf("engine address %q: ssh:// is not supported, so forward the remote socket with ssh -L and use the local unix:// path", opts.Host)
+	}
 	api, err := client.New(clientOptions(opts.Host)...)
 	if err != nil {
 		return nil, fmt.Errorf("creating docker client: %w", err)
@@ -77,6 +83,41 @@ func (b *Backend) Ping(ctx context.Context) error {
 		return fmt.Errorf("pinging %s engine: %w: %w", b.Name(), pool.ErrEngineUnavailable, err)
 	}
 	return nil
+}
+
+// Engine describes the engine behind a Backend, as its version endpoint reports it.
+type Engine struct {
+	// Podman is true when the engine is Podman, which names a version component "Podman
+	// Engine". Docker names its own "Engine".
+	Podman bool
+	// Version is the engine's version, such as "20.10.24" or "4.3.1".
+	Version string
+	// APIVersion is the newest Docker Engine API version the engine serves, such as "1.41".
+	APIVersion string
+}
+
+// Name returns "Podman" or "Docker".
+func (e Engine) Name() string {
+	if e.Podman {
+		return "Podman"
+	}
+	return "Docker"
+}
+
+// Engine reads the engine's version endpoint. An engine that does not respond returns an error
+// wrapping pool.ErrEngineUnavailable.
+func (b *Backend) Engine(ctx context.Context) (Engine, error) {
+	version, err := b.api.ServerVersion(ctx, client.ServerVersionOptions{})
+	if err != nil {
+		return Engine{}, fmt.Errorf("reading the %s engine's version: %w", b.Name(), classify(err, nil))
+	}
+	engine := Engine{Version: version.Version, APIVersion: version.APIVersion}
+	for _, component := range version.Components {
+		if strings.Contains(component.Name, "Podman") {
+			engine.Podman = true
+		}
+	}
+	return engine, nil
 }
 
 // Close releases the engine connection. It does not remove containers.

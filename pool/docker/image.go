@@ -24,7 +24,8 @@ const dockerfileName = "Dockerfile"
 
 // BuildOptions describes an image build.
 type BuildOptions struct {
-	// Tag names the image, such as "sandbox-mcp/python:3.11". Required.
+	// Tag names the image, such as "sandbox-mcp/python:3.11". Required. The Podman
+	// profile stores a tag without a registry host under "localhost/".
 	Tag string
 	// Dockerfile is the Dockerfile's content. Required.
 	Dockerfile []byte
@@ -44,7 +45,7 @@ type BuildOptions struct {
 
 // ImageExists reports whether the engine has the image called name.
 func (b *Backend) ImageExists(ctx context.Context, name string) (bool, error) {
-	_, err := b.api.ImageInspect(ctx, b.profile.imageName(name))
+	_, err := b.api.ImageInspect(ctx, name)
 	switch {
 	case err == nil:
 		return true, nil
@@ -88,7 +89,7 @@ func (b *Backend) BuildImage(ctx context.Context, opts BuildOptions) error {
 
 	// Build, and read the build log to its end.
 	built, err := b.api.ImageBuild(ctx, buildContext, client.ImageBuildOptions{
-		Tags:        []string{opts.Tag},
+		Tags:        []string{b.profile.buildTag(opts.Tag)},
 		Dockerfile:  dockerfileName,
 		BuildArgs:   opts.BuildArgs,
 		NetworkMode: networkMode,

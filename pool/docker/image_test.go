@@ -104,58 +104,68 @@ func TestCopyBuildLog(t *testing.T) {
 }
 
 func TestBuildImage(t *testing.T) {
-	base := requireEngine(t)
-	b := newTestBackend(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	tag := fmt.Sprintf("sandbox-mcp/backendtest-build:%d", time.Now().UnixNano())
-	t.Cleanup(func() { removeImage(t, b, tag) })
+	forEachEngine(t, func(t *testing.T, e testEngine) {
+		base := requireEngine(t, e)
+		b := newTestBackend(t, e)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		tag := fmt.Sprintf("sandbox-mcp/backendtest-build:%d", time.Now().UnixNano())
+		t.Cleanup(func() { removeImage(t, b, tag) })
 
-	var log strings.Builder
-	arg := "from-arg"
-	err := b.BuildImage(ctx, BuildOptions{
-		Tag:          tag,
-		Dockerfile:   []byte("FROM " + base + "\nARG GREETING\nCOPY files/hello.txt /hello.txt\nRUN grep -x hello /hello.txt && test \"$GREETING\" = from-arg\n"),
-		ContextFiles: map[string][]byte{"files/hello.txt": []byte("hello\n")},
-		BuildArgs:    map[string]*string{"GREETING": &arg},
-		Output:       &log,
+		var log strings.Builder
+		arg := "from-arg"
+		err := b.BuildImage(ctx, BuildOptions{
+			Tag:          tag,
+			Dockerfile:   []byte("FROM " + base + "\nARG GREETING\nCOPY files/hello.txt /hello.txt\nRUN grep -x hello /hello.txt && test \"$GREETING\" = from-arg\n"),
+			ContextFiles: map[string][]byte{"files/hello.txt": []byte("hello\n")},
+			BuildArgs:    map[string]*string{"GREETING": &arg},
+			Output:       &log,
+		})
+		if err != nil {
+			t.Fatalf("BuildImage(%q) = %v, want nil error; log:\n%s", tag, err, log.String())
+		}
+		// Docker writes "Step 4/4 : RUN", Podman "STEP 4/4: RUN".
+		if !strings.Contains(strings.ToLower(log.String()), "4/4: run grep") && !strings.Contains(log.String(), "Step 4/4 : RUN grep") {
+			t.Errorf("BuildImage(%q) log = %q, want the RUN step", tag, log.String())
+		}
+		for _, name := range []string{tag, b.profile.buildTag(tag)} {
+			if exists, err := b.ImageExists(ctx, name); err != nil || !exists {
+				t.Errorf("ImageExists(%q) after BuildImage = %v, %v, want true", name, exists, err)
+			}
+		}
 	})
-	if err != nil {
-		t.Fatalf("BuildImage(%q) = %v, want nil error; log:\n%s", tag, err, log.String())
-	}
-	if !strings.Contains(log.String(), "Step 4/4 : RUN grep") {
-		t.Errorf("BuildImage(%q) log = %q, want the RUN step", tag, log.String())
-	}
-	if exists, err := b.ImageExists(ctx, tag); err != nil || !exists {
-		t.Errorf("ImageExists(%q) after BuildImage = %v, %v, want true", tag, exists, err)
-	}
 }
 
 func TestBuildImageFailedStep(t *testing.T) {
-	base := requireEngine(t)
-	b := newTestBackend(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	tag := fmt.Sprintf("sandbox-mcp/backendtest-build-fails:%d", time.Now().UnixNano())
-	t.Cleanup(func() { removeImage(t, b, tag) })
+	forEachEngine(t, func(t *testing.T, e testEngine) {
+		base := requireEngine(t, e)
+		b := newTestBackend(t, e)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		tag := fmt.Sprintf("sandbox-mcp/backendtest-build-fails:%d", time.Now().UnixNano())
+		t.Cleanup(func() { removeImage(t, b, tag) })
 
-	err := b.BuildImage(ctx, BuildOptions{Tag: tag, Dockerfile: []byte("FROM " + base + "\nRUN exit 3\n")})
-	if !errors.Is(err, ErrBuildFailed) || !strings.Contains(err.Error(), "non-zero code: 3") {
-		t.Errorf("BuildImage(RUN exit 3) = %v, want an error wrapping %v with the engine's message", err, ErrBuildFailed)
-	}
-	if exists, err := b.ImageExists(ctx, tag); err != nil || exists {
-		t.Errorf("ImageExists(%q) after a failed build = %v, %v, want false", tag, exists, err)
-	}
+		err := b.BuildImage(ctx, BuildOptions{Tag: tag, Dockerfile: []byte("FROM " + base + "\nRUN exit 3\n")})
+		// Docker reports "returned a non-zero code: 3", Podman "exit status 3".
+		if !errors.Is(err, ErrBuildFailed) || !strings.Contains(err.Error(), "non-zero code: 3") && !strings.Contains(err.Error(), "exit status 3") {
+			t.Errorf("BuildImage(RUN exit 3) = %v, want an error wrapping %v with the engine's message", err, ErrBuildFailed)
+		}
+		if exists, err := b.ImageExists(ctx, tag); err != nil || exists {
+			t.Errorf("ImageExists(%q) after a failed build = %v, %v, want false", tag, exists, err)
+		}
+	})
 }
 
 func TestImageExistsMissing(t *testing.T) {
-	requireEngine(t)
-	b := newTestBackend(t)
-	const image = "sandbox-mcp/backendtest-missing:none"
+	forEachEngine(t, func(t *testing.T, e testEngine) {
+		requireEngine(t, e)
+		b := newTestBackend(t, e)
+		const image = "sandbox-mcp/backendtest-missing:none"
 
-	if exists, err := b.ImageExists(t.Context(), image); err != nil || exists {
-		t.Errorf("ImageExists(%q) = %v, %v, want false, nil", image, exists, err)
-	}
+		if exists, err := b.ImageExists(t.Context(), image); err != nil || exists {
+			t.Errorf("ImageExists(%q) = %v, %v, want false, nil", image, exists, err)
+		}
+	})
 }
 
 func TestBuildImageInvalidOptions(t *testing.T) {

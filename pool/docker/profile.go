@@ -21,10 +21,11 @@ type Profile struct {
 	// Name is the backend name that Backend.Name returns. Empty means "docker".
 	Name string
 
-	// ImagePrefix is prepended to every image name without a registry host before Create
-	// and ImageExists look the image up. Podman 4.3 stores images loaded or built from a
-	// short name under "localhost/". Empty means no prefix, which is right for Docker.
-	ImagePrefix string
+	// TagPrefix is prepended to the tag of every image that BuildImage builds, unless the
+	// tag names a registry host. Empty means none, which is right for Docker. Create and
+	// ImageExists pass image names unchanged (see PodmanProfile for why that is right for
+	// Podman).
+	TagPrefix string
 
 	// NProc, when above zero, sets RLIMIT_NPROC (soft and hard) in every container. Zero
 	// leaves the engine's default, which is right for Docker: the limit counts the processes
@@ -32,6 +33,11 @@ type Profile struct {
 	// Spec.Limits.Pids already caps each container. Podman 4.3 sets a default above the hard
 	// limit of some hosts, and then every container start fails, so a Podman profile sets it.
 	NProc int64
+
+	// NoFile, when above zero, is the RLIMIT_NOFILE (soft and hard) of a container whose
+	// Spec.Limits.NoFile is zero. Zero leaves the engine's default, which is right for
+	// Docker. Podman's default fails to start where it exceeds the host's hard limit.
+	NoFile int64
 }
 
 // name returns the backend name of the profile.
@@ -42,12 +48,12 @@ func (p Profile) name() string {
 	return p.Name
 }
 
-// imageName returns the name the engine stores image under.
-func (p Profile) imageName(image string) string {
-	if p.ImagePrefix == "" || hasRegistryHost(image) {
-		return image
+// buildTag returns the tag that BuildImage gives the engine for tag.
+func (p Profile) buildTag(tag string) string {
+	if p.TagPrefix == "" || hasRegistryHost(tag) {
+		return tag
 	}
-	return p.ImagePrefix + image
+	return p.TagPrefix + tag
 }
 
 // hasRegistryHost reports whether the first component of image names a registry, which
@@ -75,8 +81,12 @@ func (p Profile) tmpfsOptions(t pool.Tmpfs) string {
 // ulimits returns the rlimits for a container with limits l.
 func (p Profile) ulimits(l pool.Limits) []*container.Ulimit {
 	var ulimits []*container.Ulimit
-	if l.NoFile > 0 {
-		ulimits = append(ulimits, &container.Ulimit{Name: "nofile", Soft: l.NoFile, Hard: l.NoFile})
+	noFile := l.NoFile
+	if noFile <= 0 {
+		noFile = p.NoFile
+	}
+	if noFile > 0 {
+		ulimits = append(ulimits, &container.Ulimit{Name: "nofile", Soft: noFile, Hard: noFile})
 	}
 	if p.NProc > 0 {
 		ulimits = append(ulimits, &container.Ulimit{Name: "nproc", Soft: p.NProc, Hard: p.NProc})
