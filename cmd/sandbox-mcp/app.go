@@ -95,10 +95,12 @@ func newApp(cfg config.Config, log *slog.Logger, logRequests bool) (*app, error)
 }
 
 func newBackend(cfg config.Config, log *slog.Logger) (*docker.Backend, error) {
-	b, err := docker.New(docker.Options{Host: cfg.Docker.Host, Logger: log})
+	opts := engineOptions(cfg, log)
+	b, err := docker.New(opts)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to the container engine: %w", err)
+		return nil, fmt.Errorf("connecting to the %s engine: %w", cfg.Backend, err)
 	}
+	log.Info("engine connection", "backend", cfg.Backend, "host", opts.Host)
 	return b, nil
 }
 

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/sandbox-mcp/sandbox-mcp/config"
 	"github.com/sandbox-mcp/sandbox-mcp/pool/docker"
 )
 
@@ -41,20 +43,28 @@ func doctor(args []string, stdout, stderr io.Writer) error {
 	}
 	report(true, "config", orDefault(*configPath, "built-in defaults"), "")
 
-	b, err := docker.New(docker.Options{Host: cfg.Docker.Host})
+	opts := engineOptions(cfg, nil)
+	fixes := fixesFor(cfg.Backend)
+	b, err := docker.New(opts)
 	if err != nil {
-		report(false, "engine connection", err.Error(), "set docker.host in the config or DOCKER_HOST")
+		report(false, "engine connection", err.Error(), fixes.connection)
 		return fmt.Errorf("%d check(s) failed", failures)
 	}
 	defer b.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := b.Ping(ctx); err != nil {
-		report(false, "engine", err.Error(), "start the engine: sudo scripts/engine-up.sh (installs docker.io on Debian and starts dockerd)")
+		report(false, "engine", err.Error(), fixes.start)
 		return fmt.Errorf("%d check(s) failed", failures)
 	}
-	report(true, "engine", "answers", "")
+	engine, err := checkEngineKind(ctx, b, cfg.Backend)
+	if err != nil {
+		report(false, "engine", err.Error(), fixes.otherKind)
+		return fmt.Errorf("%d check(s) failed", failures)
+	}
+	report(true, "engine", engine+" at "+orDefault(opts.Host, "DOCKER_HOST or the default socket"), "")
 
+	var present []config.RuntimeSettings
 	for _, rs := range cfg.EnabledRuntimes() {
 		ok, err := b.ImageExists(ctx, rs.Image)
 		detail := rs.Image
@@ -62,6 +72,25 @@ func doctor(args []string, stdout, stderr io.Writer) error {
 			detail = err.Error()
 		}
 		report(ok && err == nil, "image of "+rs.Name, detail, "sandbox-mcp images build "+rs.Name)
+		if ok {
+			present = append(present, rs)
+		}
+	}
+	if len(present) > 0 {
+		// One runtime is enough: what a start can reveal belongs to the engine, not the image.
+		err := startTrialSandbox(ctx, b, present[0])
+		fix := "correct what the engine's message names"
+		detail := "a " + present[0].Name + " sandbox starts"
+		if err != nil {
+			detail = err.Error()
+			switch {
+			case isMissingInit(err):
+				fix = fixes.initBinary
+			case errors.Is(err, errLimitsIgnored):
+				fix = fixes.limits
+			}
+		}
+		report(err == nil, "sandbox start", detail, fix)
 	}
 	if failures > 0 {
 		return fmt.Errorf("%d check(s) failed", failures)

@@ -34,7 +34,7 @@ func images(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	b, err := docker.New(docker.Options{Host: cfg.Docker.Host})
+	b, err := docker.New(engineOptions(cfg, nil))
 	if err != nil {
 		return err
 	}
@@ -90,14 +90,17 @@ func ensureBase(ctx context.Context, b *docker.Backend, base string, stderr io.W
 		return local, err
 	}
 	fmt.Fprintf(stderr, "building the Debian base %s with debootstrap (about a minute)\n", local)
-	if err := runBaseScript(ctx, local, stderr); err != nil {
+	if err := runBaseScript(ctx, local, b.Name(), stderr); err != nil {
 		return "", fmt.Errorf("building base image %s: %w", local, err)
 	}
 	return local, nil
 }
 
-// runBaseScript runs the embedded debootstrap script, which needs root and the docker CLI.
-func runBaseScript(ctx context.Context, image string, stderr io.Writer) error {
+// runBaseScript runs the embedded debootstrap script, which needs root and the CLI of
+// engine ("docker" or "podman") to import the result. The podman CLI imports into the
+// storage of the user who runs it, which is root here, so a rootless service does not see
+// the result.
+func runBaseScript(ctx context.Context, image, engine string, stderr io.Writer) error {
 	script, err := runtimes.Files.ReadFile(runtimes.BaseImageScript)
 	if err != nil {
 		return err
@@ -113,6 +116,7 @@ func runBaseScript(ctx context.Context, image string, stderr io.Writer) error {
 	}
 	f.Close()
 	cmd := exec.CommandContext(ctx, "bash", f.Name(), image)
+	cmd.Env = append(os.Environ(), "ENGINE="+engine)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	return cmd.Run()
 }
