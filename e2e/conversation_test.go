@@ -16,29 +16,30 @@ runtimes:
 `
 
 func TestConversationFiles(t *testing.T) {
-	requireEngine(t)
 	t.Parallel()
-	reserveServers(t, 2)
+	forEachBackend(t, func(t *testing.T, backend string) {
+		reserveServers(t, 2)
 
-	t.Run("stdio/session", func(t *testing.T) {
-		// A stdio process is one protocol session, so the other conversation comes from a
-		// second server.
-		a := connect(t, startServer(t, stdioTransport, smallPool), sessionEra)
-		b := connect(t, startServer(t, stdioTransport, smallPool), sessionEra)
-		checkFilesKept(t, sessionEra, a, b)
-	})
-	t.Run("stdio/stateless", func(t *testing.T) {
-		c := connect(t, startServer(t, stdioTransport, smallPool), statelessEra)
-		checkFilesKept(t, statelessEra, c, c)
-	})
-	t.Run("http", func(t *testing.T) {
-		s := startServer(t, httpTransport, smallPool)
-		t.Run("session", func(t *testing.T) {
-			checkFilesKept(t, sessionEra, connect(t, s, sessionEra), connect(t, s, sessionEra))
+		t.Run("stdio/session", func(t *testing.T) {
+			// A stdio process is one protocol session, so the other conversation comes from a
+			// second server.
+			a := connect(t, startServerOn(t, backend, stdioTransport, smallPool), sessionEra)
+			b := connect(t, startServerOn(t, backend, stdioTransport, smallPool), sessionEra)
+			checkFilesKept(t, sessionEra, a, b)
 		})
-		t.Run("stateless", func(t *testing.T) {
-			c := connect(t, s, statelessEra)
+		t.Run("stdio/stateless", func(t *testing.T) {
+			c := connect(t, startServerOn(t, backend, stdioTransport, smallPool), statelessEra)
 			checkFilesKept(t, statelessEra, c, c)
+		})
+		t.Run("http", func(t *testing.T) {
+			s := startServerOn(t, backend, httpTransport, smallPool)
+			t.Run("session", func(t *testing.T) {
+				checkFilesKept(t, sessionEra, connect(t, s, sessionEra), connect(t, s, sessionEra))
+			})
+			t.Run("stateless", func(t *testing.T) {
+				c := connect(t, s, statelessEra)
+				checkFilesKept(t, statelessEra, c, c)
+			})
 		})
 	})
 }
@@ -73,51 +74,52 @@ func checkFilesKept(t *testing.T, e era, a, b *client.Client) {
 }
 
 func TestConversationEnd(t *testing.T) {
-	requireEngine(t)
 	t.Parallel()
-	reserveServers(t, 1)
+	forEachBackend(t, func(t *testing.T, backend string) {
+		reserveServers(t, 1)
 
-	for _, e := range eras {
-		t.Run("stdio eof/"+e.name, func(t *testing.T) {
-			s := startServer(t, stdioTransport, smallPool)
-			c := connect(t, s, e)
-			host, _ := containerOf(t, c, "")
+		for _, e := range eras {
+			t.Run("stdio eof/"+e.name, func(t *testing.T) {
+				s := startServerOn(t, backend, stdioTransport, smallPool)
+				c := connect(t, s, e)
+				host, _ := containerOf(t, c, "")
 
-			if err := c.Close(); err != nil {
-				t.Errorf("closing the stdio client: %v", err)
-			}
-			code, exited := s.wait(10 * time.Second)
-			if !exited {
-				t.Fatal("server still runs 10 s after its stdin closed, want it to exit")
-			}
-			if code != 0 {
-				t.Errorf("server exit code after stdin EOF = %d, want 0", code)
-			}
-			if c, found := findContainer(t, s.instance, host); found {
-				t.Errorf("container %s of the conversation remains after stdin EOF", c)
-			}
-			if left := mustListContainers(t, s.instance, nil); len(left) > 0 {
-				t.Errorf("containers of instance %s after stdin EOF = %v, want none", s.instance, left)
-			}
-		})
-	}
-
-	t.Run("http", func(t *testing.T) {
-		s := startServer(t, httpTransport, smallPool)
-		t.Run("delete", func(t *testing.T) { checkEndByDelete(t, s) })
-		t.Run("end_session", func(t *testing.T) { checkEndSession(t, s) })
-	})
-
-	t.Run("idle expiry", func(t *testing.T) {
-		s := startServer(t, httpTransport, smallPool+"conversation: {idle_timeout: 2s}\n")
-		c := connect(t, s, statelessEra)
-		host, out := containerOf(t, c, "")
-		if _, found := findContainer(t, s.instance, host); !found {
-			t.Fatalf("container %s of the new conversation is not in the engine's list", host)
+				if err := c.Close(); err != nil {
+					t.Errorf("closing the stdio client: %v", err)
+				}
+				code, exited := s.wait(10 * time.Second)
+				if !exited {
+					t.Fatal("server still runs 10 s after its stdin closed, want it to exit")
+				}
+				if code != 0 {
+					t.Errorf("server exit code after stdin EOF = %d, want 0", code)
+				}
+				if c, found := findContainer(t, s, host); found {
+					t.Errorf("container %s of the conversation remains after stdin EOF", c)
+				}
+				if left := mustListContainers(t, s, nil); len(left) > 0 {
+					t.Errorf("containers of instance %s after stdin EOF = %v, want none", s.instance, left)
+				}
+			})
 		}
-		// The conversation idles out 2 s after its last call; the sweep runs every 500 ms.
-		waitContainerGone(t, s.instance, host, 8*time.Second)
-		checkUnknownSession(t, c, out.SessionID)
+
+		t.Run("http", func(t *testing.T) {
+			s := startServerOn(t, backend, httpTransport, smallPool)
+			t.Run("delete", func(t *testing.T) { checkEndByDelete(t, s) })
+			t.Run("end_session", func(t *testing.T) { checkEndSession(t, s) })
+		})
+
+		t.Run("idle expiry", func(t *testing.T) {
+			s := startServerOn(t, backend, httpTransport, smallPool+"conversation: {idle_timeout: 2s}\n")
+			c := connect(t, s, statelessEra)
+			host, out := containerOf(t, c, "")
+			if _, found := findContainer(t, s, host); !found {
+				t.Fatalf("container %s of the new conversation is not in the engine's list", host)
+			}
+			// The conversation idles out 2 s after its last call; the sweep runs every 500 ms.
+			waitContainerGone(t, s, host, 8*time.Second)
+			checkUnknownSession(t, c, out.SessionID)
+		})
 	})
 }
 
@@ -129,7 +131,7 @@ func checkEndByDelete(t *testing.T, s *server) {
 	if err := c.Close(); err != nil {
 		t.Errorf("closing the HTTP client: %v", err)
 	}
-	waitContainerGone(t, s.instance, host, 10*time.Second)
+	waitContainerGone(t, s, host, 10*time.Second)
 	checkUnknownSession(t, connect(t, s, statelessEra), out.SessionID)
 }
 
@@ -139,7 +141,7 @@ func checkEndSession(t *testing.T, s *server) {
 	c := connect(t, s, statelessEra)
 	host, out := containerOf(t, c, "")
 	endSession(t, c, out.SessionID)
-	if c, found := findContainer(t, s.instance, host); found {
+	if c, found := findContainer(t, s, host); found {
 		t.Errorf("container %s remains after end_session returned", c)
 	}
 	checkUnknownSession(t, c, out.SessionID)

@@ -5,5 +5,8 @@
 //
 // The tests need a Docker engine and the images sandbox-mcp/python:latest and
 // sandbox-mcp/javascript:latest. They skip under -short or without an engine, and fail
-// instead when SANDBOX_MCP_REQUIRE_ENGINE=1.
+// instead when SANDBOX_MCP_REQUIRE_ENGINE=1. The conversation tests (files, isolation, the
+// end of a conversation, timeouts, and the removal of a killed server's containers) also
+// run on Podman, as internal/enginetest.RequireBackend decides from
+// SANDBOX_MCP_TEST_BACKENDS.
 package e2e

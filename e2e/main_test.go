@@ -37,7 +37,7 @@ func runTests(m *testing.M) int {
 	serverBinary = filepath.Join(dir, "sandbox-mcp")
 	buildErr = buildServer(serverBinary)
 	code := m.Run()
-	closeEngine()
+	closeEngines()
 	return code
 }
 

@@ -84,21 +84,21 @@ type containerPeaks struct {
 	done   chan struct{}
 }
 
-func sampleContainers(instance string) *containerPeaks {
+func sampleContainers(s *server) *containerPeaks {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &containerPeaks{cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
 		for ctx.Err() == nil {
-			p.sample(ctx, instance)
+			p.sample(ctx, s)
 			time.Sleep(100 * time.Millisecond)
 		}
 	}()
 	return p
 }
 
-func (p *containerPeaks) sample(ctx context.Context, instance string) {
-	list, err := listContainers(ctx, instance, nil)
+func (p *containerPeaks) sample(ctx context.Context, s *server) {
+	list, err := listContainers(ctx, s, nil)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {
@@ -142,7 +142,7 @@ func TestPoolExhaustion(t *testing.T) {
 
 	t.Run("wait", func(t *testing.T) {
 		s := startServer(t, httpTransport, poolConfig("wait"))
-		peaks := sampleContainers(s.instance)
+		peaks := sampleContainers(s)
 		outcomes := runConversations(t, s, conversations, "print('ok')")
 		pooled, _ := peaks.stop(t)
 
@@ -178,7 +178,7 @@ func TestPoolExhaustion(t *testing.T) {
 
 	t.Run("temporary", func(t *testing.T) {
 		s := startServer(t, httpTransport, poolConfig("temporary"))
-		peaks := sampleContainers(s.instance)
+		peaks := sampleContainers(s)
 		outcomes := runConversations(t, s, conversations, holdCode)
 		pooled, total := peaks.stop(t)
 
@@ -193,7 +193,7 @@ func TestPoolExhaustion(t *testing.T) {
 		if total < conversations {
 			t.Errorf("containers at once = %d, want all %d conversations holding one", total, conversations)
 		}
-		if left := mustListContainers(t, s.instance, map[string]string{pool.LabelTemporary: "true"}); len(left) > 0 {
+		if left := mustListContainers(t, s, map[string]string{pool.LabelTemporary: "true"}); len(left) > 0 {
 			t.Errorf("temporary containers after every conversation ended = %v, want none", left)
 		}
 	})

@@ -33,67 +33,68 @@ print('keep:', open('keep.txt').read())
 `
 
 func TestRunTimeout(t *testing.T) {
-	requireEngine(t)
 	t.Parallel()
-	reserveServers(t, 1)
-	c := connect(t, startServer(t, httpTransport, smallPool), statelessEra)
-	id := mustRun(t, c, runArgs{Code: "open('keep.txt', 'w').write('kept')"}).SessionID
+	forEachBackend(t, func(t *testing.T, backend string) {
+		reserveServers(t, 1)
+		c := connect(t, startServerOn(t, backend, httpTransport, smallPool), statelessEra)
+		id := mustRun(t, c, runArgs{Code: "open('keep.txt', 'w').write('kept')"}).SessionID
 
-	t.Run("busy loop", func(t *testing.T) {
-		start := time.Now()
-		res := runCode(t, c, runArgs{Code: "while True: pass", SessionID: id, TimeoutSeconds: 2})
-		elapsed := time.Since(start)
-		out := res.run(t)
-		if !res.IsError || !out.TimedOut {
-			t.Errorf("run_code(busy loop, timeout 2 s) = isError %v, timed_out %v, want both true; text:\n%s", res.IsError, out.TimedOut, res.Text)
-		}
-		if elapsed > 4*time.Second {
-			t.Errorf("run_code(busy loop, timeout 2 s) returned after %s, want within 4 s", elapsed)
-		}
-		if out.SessionID != id {
-			t.Errorf("run_code(busy loop) session_id = %q, want %q", out.SessionID, id)
-		}
-	})
+		t.Run("busy loop", func(t *testing.T) {
+			start := time.Now()
+			res := runCode(t, c, runArgs{Code: "while True: pass", SessionID: id, TimeoutSeconds: 2})
+			elapsed := time.Since(start)
+			out := res.run(t)
+			if !res.IsError || !out.TimedOut {
+				t.Errorf("run_code(busy loop, timeout 2 s) = isError %v, timed_out %v, want both true; text:\n%s", res.IsError, out.TimedOut, res.Text)
+			}
+			if elapsed > 4*time.Second {
+				t.Errorf("run_code(busy loop, timeout 2 s) returned after %s, want within 4 s", elapsed)
+			}
+			if out.SessionID != id {
+				t.Errorf("run_code(busy loop) session_id = %q, want %q", out.SessionID, id)
+			}
+		})
 
-	// Each program starts a sleeper that escapes the run's process group in its own way,
-	// then sleeps past the timeout itself.
-	escapes := []struct {
-		name string
-		code string
-	}{
-		{"double fork", `import os, time
+		// Each program starts a sleeper that escapes the run's process group in its own way,
+		// then sleeps past the timeout itself.
+		escapes := []struct {
+			name string
+			code string
+		}{
+			{"double fork", `import os, time
 if os.fork() == 0:
     if os.fork() == 0:
         time.sleep(300)
     os._exit(0)
 time.sleep(30)
 `},
-		{"setsid", `import os, time
+			{"setsid", `import os, time
 if os.fork() == 0:
     os.setsid()
     os.execvp('sleep', ['sleep', '300'])
 time.sleep(30)
 `},
-		{"new session with own environment", `import subprocess, time
+			{"new session with own environment", `import subprocess, time
 subprocess.Popen(['sleep', '300'], env={'PATH': '/usr/bin:/bin'}, start_new_session=True)
 time.sleep(30)
 `},
-	}
-	for _, tc := range escapes {
-		t.Run(tc.name, func(t *testing.T) {
-			res := runCode(t, c, runArgs{Code: tc.code, SessionID: id, TimeoutSeconds: 2})
-			if out := res.run(t); !out.TimedOut {
-				t.Errorf("run_code(%s, timeout 2 s) timed_out = false, want true; text:\n%s", tc.name, res.Text)
-			}
-			out := mustRun(t, c, runArgs{Code: leftoverCode, SessionID: id})
-			if strings.Contains(out.Stdout, "left:") {
-				t.Errorf("processes left after the %s run timed out:\n%s", tc.name, out.Stdout)
-			}
-			if !strings.Contains(out.Stdout, "keep: kept") {
-				t.Errorf("keep.txt after the %s run timed out: output %q, want it to contain %q", tc.name, out.Stdout, "keep: kept")
-			}
-		})
-	}
+		}
+		for _, tc := range escapes {
+			t.Run(tc.name, func(t *testing.T) {
+				res := runCode(t, c, runArgs{Code: tc.code, SessionID: id, TimeoutSeconds: 2})
+				if out := res.run(t); !out.TimedOut {
+					t.Errorf("run_code(%s, timeout 2 s) timed_out = false, want true; text:\n%s", tc.name, res.Text)
+				}
+				out := mustRun(t, c, runArgs{Code: leftoverCode, SessionID: id})
+				if strings.Contains(out.Stdout, "left:") {
+					t.Errorf("processes left after the %s run timed out:\n%s", tc.name, out.Stdout)
+				}
+				if !strings.Contains(out.Stdout, "keep: kept") {
+					t.Errorf("keep.txt after the %s run timed out: output %q, want it to contain %q", tc.name, out.Stdout, "keep: kept")
+				}
+			})
+		}
+	})
 }
 
 // outputBytes is the per-stream output cap of TestRunOutput's server.

@@ -59,6 +59,8 @@ func reserveServers(t *testing.T, n int) {
 // server is one sandbox-mcp process started by a test. Its cleanup stops it and checks that
 // every container it created is gone.
 type server struct {
+	// backend is the backend in the server's config, "docker" or "podman".
+	backend   string
 	transport string
 	cmd       *exec.Cmd
 	logPath   string
@@ -77,17 +79,24 @@ type server struct {
 	killed bool
 }
 
-// startServer writes config (YAML) to a file, starts `sandbox-mcp serve` with it on
-// transport, and waits until the server has logged its instance ID (and, over HTTP, its
-// URL). The HTTP server listens on a free loopback port.
+// startServer is startServerOn for Docker.
 func startServer(t *testing.T, transport, config string) *server {
+	t.Helper()
+	return startServerOn(t, dockerBackend, transport, config)
+}
+
+// startServerOn writes config (YAML) with the backend key set to backend to a file, starts
+// `sandbox-mcp serve` with it on transport, and waits until the server has logged its
+// instance ID (and, over HTTP, its URL). The HTTP server listens on a free loopback port.
+// config must not set backend itself.
+func startServerOn(t *testing.T, backend, transport, config string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	configPath := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(configPath, []byte(config), 0o644); err != nil {
+	if err := os.WriteFile(configPath, []byte("backend: "+backend+"\n"+config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{transport: transport, logPath: filepath.Join(dir, "server.log"), exited: make(chan struct{})}
+	s := &server{backend: backend, transport: transport, logPath: filepath.Join(dir, "server.log"), exited: make(chan struct{})}
 	args := []string{"serve", "--transport", transport, "--config", configPath}
 	if transport == httpTransport {
 		args = append(args, "--addr", "127.0.0.1:0")
@@ -245,7 +254,7 @@ func (s *server) cleanup(t *testing.T) {
 	if s.instance == "" {
 		return
 	}
-	removed, err := removeContainers(s.instance)
+	removed, err := removeContainers(s)
 	if err != nil {
 		t.Errorf("removing the containers of instance %s: %v", s.instance, err)
 	}

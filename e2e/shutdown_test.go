@@ -24,7 +24,7 @@ func TestServerSIGTERM(t *testing.T) {
 				hosts = append(hosts, host)
 			}
 			for _, host := range hosts {
-				if _, found := findContainer(t, s.instance, host); !found {
+				if _, found := findContainer(t, s, host); !found {
 					t.Fatalf("container %s of a live conversation is not in the engine's list", host)
 				}
 			}
@@ -39,7 +39,7 @@ func TestServerSIGTERM(t *testing.T) {
 			if code != 0 {
 				t.Errorf("server exit code after SIGTERM = %d, want 0", code)
 			}
-			if left := mustListContainers(t, s.instance, nil); len(left) > 0 {
+			if left := mustListContainers(t, s, nil); len(left) > 0 {
 				t.Errorf("containers of instance %s after SIGTERM = %v, want none", s.instance, left)
 			}
 		})
@@ -47,25 +47,26 @@ func TestServerSIGTERM(t *testing.T) {
 }
 
 func TestServerSIGKILLOrphans(t *testing.T) {
-	requireEngine(t)
 	t.Parallel()
-	reserveServers(t, 1)
+	forEachBackend(t, func(t *testing.T, backend string) {
+		reserveServers(t, 1)
 
-	killed := startServer(t, httpTransport, smallPool)
-	containerOf(t, connect(t, killed, statelessEra), "")
-	killed.signal(t, syscall.SIGKILL)
-	if _, exited := killed.wait(10 * time.Second); !exited {
-		t.Fatal("server still runs 10 s after SIGKILL")
-	}
-	orphans := mustListContainers(t, killed.instance, nil)
-	if len(orphans) == 0 {
-		t.Fatalf("instance %s left no containers after SIGKILL, want its leased and idle containers", killed.instance)
-	}
-	t.Logf("SIGKILL left %d containers: %v", len(orphans), orphans)
+		killed := startServerOn(t, backend, httpTransport, smallPool)
+		containerOf(t, connect(t, killed, statelessEra), "")
+		killed.signal(t, syscall.SIGKILL)
+		if _, exited := killed.wait(10 * time.Second); !exited {
+			t.Fatal("server still runs 10 s after SIGKILL")
+		}
+		orphans := mustListContainers(t, killed, nil)
+		if len(orphans) == 0 {
+			t.Fatalf("instance %s left no containers after SIGKILL, want its leased and idle containers", killed.instance)
+		}
+		t.Logf("SIGKILL left %d containers: %v", len(orphans), orphans)
 
-	next := startServer(t, httpTransport, smallPool)
-	connect(t, next, statelessEra)
-	if left := mustListContainers(t, killed.instance, nil); len(left) > 0 {
-		t.Errorf("containers of killed instance %s after the next server initialized = %v, want none", killed.instance, left)
-	}
+		next := startServerOn(t, backend, httpTransport, smallPool)
+		connect(t, next, statelessEra)
+		if left := mustListContainers(t, killed, nil); len(left) > 0 {
+			t.Errorf("containers of killed instance %s after the next server initialized = %v, want none", killed.instance, left)
+		}
+	})
 }
