@@ -1,14 +1,15 @@
-// Command bench measures sandbox-mcp against the engine it runs on and prints ratios taken
-// in one run on one machine:
+// Command bench measures sandbox-mcp against the engines it runs on and prints ratios taken
+// in one run on one machine, for each backend side by side:
 //
 //   - the first run_code of a new conversation, served from the warm pool, against a cold
-//     `docker run --rm` of the same code;
+//     `docker run --rm` (or `podman run --rm`) of the same code;
 //   - a later run_code in the same conversation against a bare exec round trip through the
 //     engine API in an already running sandbox container.
 //
-// It starts the real server binary over stdio with the mcp-go client, so the figures include
-// the MCP round trip. Run it with `go run ./bench` from the repository root; the engine and
-// the images must be ready (scripts/test.sh prepares both).
+// It starts the real server binary over stdio with the mcp-go client, once per backend, so
+// the figures include the MCP round trip. Run it with `go run ./bench` from the repository
+// root; the engines and the images must be ready (scripts/test.sh prepares both). A backend
+// whose engine does not respond is reported and left out.
 package main
 
 import (
@@ -19,6 +20,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
@@ -31,8 +34,9 @@ import (
 func main() {
 	n := flag.Int("n", 20, "samples per measurement")
 	image := flag.String("image", "sandbox-mcp/python:latest", "python image, as in the server's config")
+	backends := flag.String("backends", "docker,podman", "backends to measure, separated by commas")
 	flag.Parse()
-	if err := run(*n, *image); err != nil {
+	if err := run(*n, *image, strings.Split(*backends, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -43,47 +47,143 @@ const code = "print(1)"
 // refillPause is long enough for the pool to create and warm a container here.
 const refillPause = 2 * time.Second
 
-func run(n int, image string) error {
+// pingTimeout bounds the check that a backend's engine responds.
+const pingTimeout = 5 * time.Second
+
+// backend is the bench's connection to one engine.
+type backend struct {
+	// name is the config's backend value, "docker" or "podman".
+	name string
+	// coldRun is the command line of a cold run up to the image: the engine's CLI and the
+	// flags of its run command.
+	coldRun []string
+	// opts connects the raw exec measurement to the engine the server uses.
+	opts docker.Options
+}
+
+// newBackend returns the bench's view of the backend called name. The Podman CLI gets the
+// rlimits that the server's Podman profile sets, without which its containers do not start
+// on hosts whose hard limits are below Podman's defaults.
+func newBackend(name string) (backend, error) {
+	switch name {
+	case "docker":
+		return backend{name: name, coldRun: []string{"docker", "run", "--rm", "--network", "none"}}, nil
+	case "podman":
+		profile := docker.PodmanProfile()
+		return backend{
+			name: name,
+			coldRun: []string{"podman", "run", "--rm", "--network", "none",
+				"--ulimit", "nofile=" + strconv.FormatInt(profile.NoFile, 10),
+				"--ulimit", "nproc=" + strconv.FormatInt(profile.NProc, 10)},
+			opts: docker.Options{Host: docker.PodmanHost(""), Profile: profile},
+		}, nil
+	default:
+		return backend{}, fmt.Errorf("unknown backend %q: want docker or podman", name)
+	}
+}
+
+// results are the samples of one backend.
+type results struct {
+	cold, first, rawExec, later []time.Duration
+}
+
+func run(n int, image string, names []string) error {
 	ctx := context.Background()
-	bin, cleanup, err := buildServer()
+	dir, cleanup, err := buildServer()
 	if err != nil {
 		return err
 	}
 	defer cleanup()
 
-	first, later, err := measureServer(ctx, bin, n)
-	if err != nil {
-		return err
+	var measured []backend
+	var all []results
+	for _, name := range names {
+		b, err := newBackend(strings.TrimSpace(name))
+		if err != nil {
+			return err
+		}
+		if err := ping(ctx, b); err != nil {
+			fmt.Printf("%s: left out, its engine does not respond: %v\n", b.name, err)
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "bench: measuring %s\n", b.name)
+		r, err := measure(ctx, dir, b, image, n)
+		if err != nil {
+			return fmt.Errorf("%s: %w", b.name, err)
+		}
+		measured, all = append(measured, b), append(all, r)
 	}
-	cold, err := measureColdRun(image, n)
-	if err != nil {
-		return err
+	if len(measured) == 0 {
+		return fmt.Errorf("no engine responds")
 	}
-	rawExec, err := measureRawExec(ctx, image, n)
-	if err != nil {
-		return err
-	}
-
-	fmt.Printf("samples per measurement: %d (code: %s)\n\n", n, code)
-	fmt.Printf("%-44s %8s %8s\n", "measurement", "p50", "p90")
-	for _, m := range []struct {
-		name string
-		d    []time.Duration
-	}{
-		{"cold docker run --rm", cold},
-		{"first run_code of a conversation (warm pool)", first},
-		{"raw exec round trip (engine API)", rawExec},
-		{"later run_code in the conversation", later},
-	} {
-		fmt.Printf("%-44s %8s %8s\n", m.name, ms(pct(m.d, 50)), ms(pct(m.d, 90)))
-	}
-	fmt.Printf("\nwarm first call vs cold docker run: %.1fx faster (target >= 5x)\n",
-		float64(pct(cold, 50))/float64(pct(first, 50)))
-	fmt.Printf("later call minus raw exec: %+.1f ms (target <= +10 ms)\n",
-		float64(pct(later, 50)-pct(rawExec, 50))/float64(time.Millisecond))
+	printResults(n, measured, all)
 	return nil
 }
 
+// ping checks that b's engine responds.
+func ping(ctx context.Context, b backend) error {
+	engine, err := docker.New(b.opts)
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	return engine.Ping(ctx)
+}
+
+// measure takes every measurement of one backend.
+func measure(ctx context.Context, dir string, b backend, image string, n int) (results, error) {
+	var r results
+	var err error
+	if r.first, r.later, err = measureServer(ctx, dir, b.name, n); err != nil {
+		return r, err
+	}
+	if r.cold, err = measureColdRun(b.coldRun, image, n); err != nil {
+		return r, err
+	}
+	r.rawExec, err = measureRawExec(ctx, b.opts, image, n)
+	return r, err
+}
+
+// printResults prints a table with the p50 and p90 of every measurement, a column pair per
+// backend, and then each backend's ratios.
+func printResults(n int, backends []backend, all []results) {
+	fmt.Printf("samples per measurement: %d (code: %s)\n\n", n, code)
+	fmt.Printf("%-44s", "measurement")
+	for _, b := range backends {
+		fmt.Printf(" %10s %10s", b.name+" p50", b.name+" p90")
+	}
+	fmt.Println()
+	rows := []struct {
+		name   string
+		sample func(r results) []time.Duration
+	}{
+		{"cold run --rm (engine CLI)", func(r results) []time.Duration { return r.cold }},
+		{"first run_code of a conversation (warm pool)", func(r results) []time.Duration { return r.first }},
+		{"raw exec round trip (engine API)", func(r results) []time.Duration { return r.rawExec }},
+		{"later run_code in the conversation", func(r results) []time.Duration { return r.later }},
+	}
+	for _, row := range rows {
+		fmt.Printf("%-44s", row.name)
+		for _, r := range all {
+			fmt.Printf(" %10s %10s", ms(pct(row.sample(r), 50)), ms(pct(row.sample(r), 90)))
+		}
+		fmt.Println()
+	}
+
+	fmt.Println()
+	for i, b := range backends {
+		r := all[i]
+		fmt.Printf("%s: warm first call vs cold %s run: %.1fx faster (target >= 5x)\n",
+			b.name, b.name, float64(pct(r.cold, 50))/float64(pct(r.first, 50)))
+		fmt.Printf("%s: later call minus raw exec: %+.1f ms (target <= +10 ms)\n",
+			b.name, float64(pct(r.later, 50)-pct(r.rawExec, 50))/float64(time.Millisecond))
+	}
+}
+
+// buildServer builds the server into a temporary directory and writes a config per
+// backend there, named BACKEND.yaml. The returned function removes the directory.
 func buildServer() (string, func(), error) {
 	dir, err := os.MkdirTemp("", "sandbox-mcp-bench")
 	if err != nil {
@@ -96,19 +196,22 @@ func buildServer() (string, func(), error) {
 		os.RemoveAll(dir)
 		return "", nil, fmt.Errorf("building the server: %w", err)
 	}
-	config := "pool:\n  min_idle: 2\n  max_size: 4\nruntimes:\n  javascript:\n    enabled: false\n"
-	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(config), 0o644); err != nil {
-		return "", nil, err
+	for _, name := range []string{"docker", "podman"} {
+		config := "backend: " + name + "\npool:\n  min_idle: 2\n  max_size: 4\nruntimes:\n  javascript:\n    enabled: false\n"
+		if err := os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(config), 0o644); err != nil {
+			os.RemoveAll(dir)
+			return "", nil, err
+		}
 	}
-	return bin, func() { os.RemoveAll(dir) }, nil
+	return dir, func() { os.RemoveAll(dir) }, nil
 }
 
 // measureServer times, n times over: the first run_code of a new conversation, a later
 // run_code in it, then end_session. Pauses let the pool refill after the lease and after
 // the removal, so that no measured call competes with a container being created, as in a
 // conversation where calls are seconds apart.
-func measureServer(ctx context.Context, bin string, n int) (first, later []time.Duration, err error) {
-	c, err := client.NewStdioMCPClient(bin, nil, "serve", "--config", filepath.Join(filepath.Dir(bin), "config.yaml"))
+func measureServer(ctx context.Context, dir, backend string, n int) (first, later []time.Duration, err error) {
+	c, err := client.NewStdioMCPClient(filepath.Join(dir, "sandbox-mcp"), nil, "serve", "--config", filepath.Join(dir, backend+".yaml"))
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting the server: %w", err)
 	}
@@ -159,15 +262,16 @@ func call(ctx context.Context, c *client.Client, name string, args map[string]an
 	return res, nil
 }
 
-// measureColdRun times `docker run --rm` of the same code, the way a sandbox without a pool
-// starts a container per call.
-func measureColdRun(image string, n int) ([]time.Duration, error) {
+// measureColdRun times coldRun (such as `docker run --rm`) of the same code, the way a
+// sandbox without a pool starts a container per call.
+func measureColdRun(coldRun []string, image string, n int) ([]time.Duration, error) {
+	argv := append(slices.Clone(coldRun), image, "python3", "-c", code)
 	var d []time.Duration
 	for range n {
 		start := time.Now()
-		out, err := exec.Command("docker", "run", "--rm", "--network", "none", image, "python3", "-c", code).CombinedOutput()
+		out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
 		if err != nil {
-			return nil, fmt.Errorf("docker run: %w: %s", err, out)
+			return nil, fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, out)
 		}
 		d = append(d, time.Since(start))
 	}
@@ -176,8 +280,8 @@ func measureColdRun(image string, n int) ([]time.Duration, error) {
 
 // measureRawExec times one exec of `python3 -c CODE` through the engine API in a running
 // sandbox container: the floor that a later run_code call can approach.
-func measureRawExec(ctx context.Context, image string, n int) ([]time.Duration, error) {
-	b, err := docker.New(docker.Options{})
+func measureRawExec(ctx context.Context, opts docker.Options, image string, n int) ([]time.Duration, error) {
+	b, err := docker.New(opts)
 	if err != nil {
 		return nil, err
 	}

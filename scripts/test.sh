@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Sets up a Debian 12 machine for sandbox-mcp's tests and runs them: starts a Docker engine,
-# builds the base and runtime images, then runs the Go tests with the race detector.
+# Sets up a Debian 12 machine for sandbox-mcp's tests and runs them: starts a Docker engine
+# and the Podman service, builds the base and runtime images in both, then runs the Go tests
+# with the race detector. The engine tests (the backend conformance suite in pool/docker
+# and the conversation tests in e2e) run against each backend in SANDBOX_MCP_TEST_BACKENDS.
 # .ci/run calls this script too, so CI runs exactly what developers run.
 #
 # Usage: scripts/test.sh [GO TEST ARGUMENTS...]
@@ -11,16 +13,19 @@
 #   SANDBOX_MCP_BASE_IMAGE      base of the runtime images (default: sandbox-mcp/debian-base:bookworm,
 #                               built with debootstrap when missing; debian:bookworm-slim needs a registry)
 #   SANDBOX_MCP_REQUIRE_ENGINE  1 makes integration tests fail, not skip, when no engine is reachable
+#   SANDBOX_MCP_TEST_BACKENDS   backends to test, separated by commas (default: docker,podman);
+#                               Podman is set up only when listed
 #
-# On a fresh machine it needs root, to install Docker, debootstrap and gcc (the race detector
-# needs cgo) and to start dockerd. Once those are in place and the engine runs, any user who
-# may use the engine can run it.
+# On a fresh machine it needs root, to install Docker, Podman, debootstrap and gcc (the race
+# detector needs cgo) and to start dockerd and the Podman service. Once those are in place
+# and the engines run, any user who may use both engines can run it.
 set -euo pipefail
 
 test_cmd=(go test -race -count=1 ./...)
 
 local_base=sandbox-mcp/debian-base:bookworm
 base_image=${SANDBOX_MCP_BASE_IMAGE:-$local_base}
+export SANDBOX_MCP_TEST_BACKENDS=${SANDBOX_MCP_TEST_BACKENDS:-docker,podman}
 
 step() { printf '\n==> [%ds] %s\n' "$SECONDS" "$*" >&2; }
 log() { printf 'test.sh: %s\n' "$*" >&2; }
@@ -69,6 +74,17 @@ build_runtime_images() {
   go run ./cmd/sandbox-mcp images build --base "$base_image"
 }
 
+# Reports whether SANDBOX_MCP_TEST_BACKENDS lists backend $1.
+backend_listed() {
+  [[ ",${SANDBOX_MCP_TEST_BACKENDS// /}," == *",$1,"* ]]
+}
+
+# Starts the Podman service and gets the images into it (see scripts/podman-up.sh).
+start_podman() {
+  SANDBOX_MCP_BASE_IMAGE=$base_image scripts/podman-up.sh
+  podman version --format 'test.sh: podman {{.Client.Version}}' >&2
+}
+
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 step "checking Go and gcc"
@@ -83,6 +99,11 @@ ensure_base_image
 
 step "building the runtime images"
 build_runtime_images
+
+if backend_listed podman; then
+  step "starting Podman and getting the images into it"
+  start_podman
+fi
 
 step "running: ${test_cmd[*]} $*"
 "${test_cmd[@]}" "$@"
