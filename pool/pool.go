@@ -155,8 +155,9 @@ func (p *Pool) Name() string { return p.cfg.Name }
 
 // Lease returns a ready container for conversation, which only that conversation may use.
 // It takes an idle container when there is one (after checking it is alive and not past
-// MaxLifetime), and otherwise creates one or applies the Exhaustion strategy. It blocks at
-// most AcquireTimeout, and returns ctx's error if ctx ends first.
+// MaxLifetime), and otherwise creates one or applies the Exhaustion strategy. It waits at
+// most AcquireTimeout for a pooled container (the temporary strategy then creates one, which
+// takes longer), and returns ctx's error if ctx ends first.
 func (p *Pool) Lease(ctx context.Context, conversation string) (*Lease, error) {
 	for attempt := 1; ; attempt++ {
 		c, fresh, err := p.take(ctx, conversation)
@@ -222,11 +223,13 @@ func (p *Pool) take(ctx context.Context, conversation string) (c *container, fre
 	p.waiters = append(p.waiters, w)
 	p.mu.Unlock()
 	p.kickRefill()
-	return p.wait(ctx, w)
+	return p.wait(ctx, w, conversation)
 }
 
 // wait blocks until w is served, AcquireTimeout passes or ctx ends.
-func (p *Pool) wait(ctx context.Context, w *waiter) (*container, bool, error) {
+// Under the temporary strategy, a caller that waited for a pooled container in vain gets a
+// temporary one instead of an error.
+func (p *Pool) wait(ctx context.Context, w *waiter, conversation string) (*container, bool, error) {
 	start := time.Now()
 	timer := time.NewTimer(p.cfg.AcquireTimeout)
 	defer timer.Stop()
@@ -238,6 +241,10 @@ func (p *Pool) wait(ctx context.Context, w *waiter) (*container, bool, error) {
 	case <-timer.C:
 		if r, served := p.abandon(w); served {
 			return r.c, true, r.err
+		}
+		if p.cfg.Exhaustion == ExhaustTemporary {
+			c, err := p.createTemporary(ctx, conversation)
+			return c, true, err
 		}
 		p.log.Warn("no container became free in time", "acquire_timeout", p.cfg.AcquireTimeout)
 		return nil, false, fmt.Errorf("%w: no container became free within %s", ErrExhausted, p.cfg.AcquireTimeout)

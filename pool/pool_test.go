@@ -400,3 +400,24 @@ func TestFailFastTakesContainerBeingCreated(t *testing.T) {
 		second.Release(pool.ReasonConversationEnd)
 	})
 }
+
+func TestTemporaryAfterSlowCreation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := &backendtest.Fake{CreateDelay: 10 * time.Second}
+		p := newPool(t, fake, func(c *pool.Config) {
+			c.MaxSize = 1
+			c.MinIdle = 1
+			c.Exhaustion = pool.ExhaustTemporary
+			c.AcquireTimeout = 2 * time.Second
+		})
+		// The pooled container takes 10 s to create, longer than the acquire timeout.
+		l, err := p.Lease(t.Context(), "a")
+		if err != nil {
+			t.Fatalf("Lease() while the only pooled container is being created = %v, want a temporary container", err)
+		}
+		if !l.Temporary() {
+			t.Errorf("Temporary() = false, want true for the fallback container")
+		}
+		l.Release(pool.ReasonConversationEnd)
+	})
+}
