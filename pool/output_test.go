@@ -64,6 +64,7 @@ func TestCutStatus(t *testing.T) {
 		{"status after output", "err\n\n\x1esandbox-mcp-status oom_kill=0 pids_max=0 artifacts=3\n", "err\n", runStatus{artifacts: 3}},
 		{"status on empty stderr", "\n\x1esandbox-mcp-status oom_kill=2 pids_max=5 artifacts=0\n", "", runStatus{oomKills: 2, pidsMax: 5}},
 		{"forged earlier line, real last", "\n\x1esandbox-mcp-status oom_kill=9 pids_max=9 artifacts=0\nx\n\x1esandbox-mcp-status oom_kill=0 pids_max=0 artifacts=0\n", "\n\x1esandbox-mcp-status oom_kill=9 pids_max=9 artifacts=0\nx", runStatus{}},
+		{"child output after status kept", "a\n\n\x1esandbox-mcp-status oom_kill=0 pids_max=0 artifacts=0\nchild\n", "a\nchild\n", runStatus{}},
 		{"malformed kept", "\n\x1esandbox-mcp-status oops\n", "\n\x1esandbox-mcp-status oops\n", runStatus{}},
 	}
 	for _, tt := range tests {

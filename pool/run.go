@@ -165,10 +165,12 @@ func cutStatus(stderr string) (string, runStatus) {
 		return stderr, runStatus{}
 	}
 	var st runStatus
-	if _, err := fmt.Sscanf(stderr[i+len(statusPrefix):], "oom_kill=%d pids_max=%d artifacts=%d", &st.oomKills, &st.pidsMax, &st.artifacts); err != nil {
+	line, after, _ := strings.Cut(stderr[i+len(statusPrefix):], "\n")
+	if _, err := fmt.Sscanf(line, "oom_kill=%d pids_max=%d artifacts=%d", &st.oomKills, &st.pidsMax, &st.artifacts); err != nil {
 		return stderr, runStatus{}
 	}
-	return stderr[:i], st
+	// A background child may write after the run script's last line; its text is kept.
+	return stderr[:i] + after, st
 }
 
 // killRun stops every process of run runID, on a context of its own so that a cancelled
