@@ -7,7 +7,7 @@ import "fmt"
 type Placement struct {
 	Plot   Plot
 	Inline bool
-	// Reason is why the plot is linked. It is empty for an inline plot.
+	// Reason is the cause of linking the plot. It is empty for an inline plot.
 	Reason string
 }
 

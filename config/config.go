@@ -209,7 +209,7 @@ type Packages struct {
 	Npm NpmIndex `yaml:"npm" jsonschema_description:"Package registry of javascript."`
 }
 
-// PipIndex is where pip finds packages. Empty values keep pip's defaults.
+// PipIndex is the package source of pip. Empty values keep pip's defaults.
 type PipIndex struct {
 	IndexURL string `yaml:"index_url" jsonschema_description:"Base URL of a PEP 503 simple index, such as a mirror. Empty uses pip's default (PyPI)."`
 	// ExtraIndexURLs are separated by spaces, as in pip's PIP_EXTRA_INDEX_URL.
@@ -218,7 +218,7 @@ type PipIndex struct {
 	TrustedHosts string `yaml:"trusted_hosts" jsonschema_description:"Hosts pip may use without valid HTTPS, separated by spaces."`
 }
 
-// NpmIndex is where npm finds packages.
+// NpmIndex is the package source of npm.
 type NpmIndex struct {
 	Registry string `yaml:"registry" jsonschema_description:"npm registry URL, such as a mirror. Empty uses npm's default."`
 }

@@ -1,6 +1,6 @@
 // Package pool keeps per-language pools of pre-warmed sandbox containers and leases them to
-// conversations. It drives a container engine through the Backend interface and knows
-// nothing of MCP.
+// conversations. It drives a container engine through the Backend interface and does not
+// depend on MCP.
 package pool
 
 import (
@@ -16,8 +16,8 @@ type Backend interface {
 	// Name returns the backend's config name, such as "docker" or "podman".
 	Name() string
 
-	// Ping checks that the engine answers. It returns an error wrapping ErrEngineUnavailable
-	// when it does not.
+	// Ping checks that the engine responds. It returns an error wrapping
+	// ErrEngineUnavailable when it does not.
 	Ping(ctx context.Context) error
 
 	// Create creates and starts a container from spec and returns its ID. If any step after
@@ -54,7 +54,7 @@ type Backend interface {
 }
 
 // Spec describes a sandbox container. The zero value of each field means the engine's
-// default, except where the field says otherwise.
+// default, except where the field's doc states otherwise.
 type Spec struct {
 	Image  string
 	Labels map[string]string
@@ -112,7 +112,7 @@ type ExecCommand struct {
 	Stderr io.Writer
 }
 
-// ExecResult is how an exec ended.
+// ExecResult is the outcome of an exec.
 type ExecResult struct {
 	ExitCode int
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // spawnCreateLocked reserves a slot in the pool's count and creates a container in the
-// background. The result goes to the waiters; if creation fails, the error goes to trigger,
-// the waiter the container was created for, if it is still waiting.
+// background. The container goes to the waiters. If creation fails, the error goes to
+// trigger, the waiter the container was created for, when it is still waiting.
 func (p *Pool) spawnCreateLocked(trigger *waiter) {
 	c := &container{state: StateCreating}
 	p.containers[c] = struct{}{}

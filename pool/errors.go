@@ -3,7 +3,7 @@ package pool
 import "errors"
 
 var (
-	// ErrEngineUnavailable is returned when the container engine does not answer.
+	// ErrEngineUnavailable is returned when the container engine does not respond.
 	ErrEngineUnavailable = errors.New("container engine unavailable")
 
 	// ErrImageNotFound is returned by Backend.Create when the image is not present.

@@ -61,11 +61,11 @@ var (
 	ErrUnpack = errors.New("unpacking installed packages into the sandbox failed")
 )
 
-// Installer installs packages into sandboxes without giving them a network: the install
-// command runs in a short-lived installer container of the same image that has one, and
-// the result is copied into the sandbox as a tar stream through the server. Code in the
-// sandbox, including processes an earlier run left behind, never shares a network
-// namespace with the installer. An Installer is safe for concurrent use.
+// Installer installs packages into sandboxes without giving them a network. The install
+// command runs in a short-lived installer container of the same image, which has a
+// network. The result is then copied into the sandbox as a tar stream through the server.
+// Code in the sandbox, including processes an earlier run left behind, never shares a
+// network namespace with the installer. An Installer is safe for concurrent use.
 type Installer struct {
 	Backend Backend
 	// Labels are added to every installer container, such as the instance labels.

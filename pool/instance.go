@@ -12,10 +12,10 @@ import (
 	"syscall"
 )
 
-// Instance is this server process's identity in container labels. While the process lives it
-// holds an exclusive flock on a lock file named after its ID, in a directory shared by every
-// sandbox-mcp process on the host; the kernel drops the lock when the process dies, even by
-// SIGKILL, which is how the reaper tells a live sibling from a dead one.
+// Instance is this server process's identity in container labels. While the process lives,
+// it holds an exclusive flock on a lock file named after its ID, in a directory shared by
+// every sandbox-mcp process on the host. The kernel drops the lock when the process dies,
+// even by SIGKILL, so the reaper can distinguish a live sibling from a dead one.
 type Instance struct {
 	ID   string
 	Host string
@@ -64,7 +64,7 @@ func (in *Instance) Close() error {
 	return errors.Join(err, os.Remove(path))
 }
 
-// Liveness is what this host can tell about another instance.
+// Liveness is the state of another instance as far as this host can check it.
 type Liveness int
 
 const (
@@ -77,7 +77,8 @@ const (
 	Gone
 )
 
-// Check tells whether the instance id, which labelled its containers with host, still runs.
+// Check reports whether the instance id, which labelled its containers with host, still
+// runs.
 func (in *Instance) Check(id, host string) Liveness {
 	if host != in.Host || !instanceIDPattern.MatchString(id) {
 		return Unknown

@@ -12,9 +12,9 @@ const (
 	LabelPool = "io.sandbox-mcp.pool"
 	// LabelLanguage is the runtime's language.
 	LabelLanguage = "io.sandbox-mcp.language"
-	// LabelConversation is the conversation a temporary container was created for; warm
-	// containers are created before any conversation and carry "" (engines such as Docker
-	// cannot change labels later).
+	// LabelConversation is the conversation a temporary container was created for. Warm
+	// containers are created before any conversation and carry "", because engines such as
+	// Docker cannot change labels later.
 	LabelConversation = "io.sandbox-mcp.conversation"
 	// LabelTemporary is "true" on containers created outside the pool's count.
 	LabelTemporary = "io.sandbox-mcp.temporary"

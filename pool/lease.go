@@ -18,9 +18,9 @@ func (l *Lease) Temporary() bool { return l.c.temporary }
 func (l *Lease) Pool() *Pool { return l.pool }
 
 // Release destroys the container and lets the pool refill. It blocks until the engine has
-// removed the container or the removal timed out (30 s); the removal runs on a context of
-// its own, so that a cancelled request still frees the container. Calling Release again
-// returns nil.
+// removed the container or the removal timed out after 30 s. The removal runs on a context
+// of its own, so that a cancelled request still frees the container. Calling Release
+// again returns nil.
 func (l *Lease) Release(reason RemoveReason) error {
 	return l.pool.remove(l.c, reason)
 }

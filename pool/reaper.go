@@ -9,16 +9,17 @@ import (
 )
 
 // Reaper removes containers that carry this project's labels but that no live server
-// instance owns: those of instances that are gone (crashed or killed), and those of this
-// instance that no pool tracks any more (a failed removal, a creation interrupted after the
-// engine made the container). Containers of live sibling instances are never touched, nor
-// those of instances on other hosts, whose liveness cannot be checked from here.
+// instance owns. These are the containers of instances that are gone (crashed or killed),
+// and those of this instance that nothing tracks any more, such as after a failed removal
+// or a creation interrupted after the engine made the container. Containers of live
+// sibling instances are never touched, nor those of instances whose liveness cannot be
+// checked from here.
 type Reaper struct {
 	Backend  Backend
 	Instance *Instance
-	// Tracks reports whether this instance's pools own a container.
+	// Tracks reports whether this instance's pools or installs own a container.
 	Tracks func(id string) bool
-	// Grace is how old an untracked container of this instance must be before it is
+	// Grace is the minimum age of an untracked container of this instance before it is
 	// removed, so that a container whose creation has not returned yet is spared. Zero
 	// means one minute.
 	Grace  time.Duration

@@ -41,9 +41,9 @@ func (p *Pool) removeAsync(c *container, reason RemoveReason) {
 }
 
 // finishRemove removes a container in state removing from the engine and from the pool,
-// then wakes the refill loop. The slot is freed even if the engine call fails, so a broken
-// engine cannot shrink the pool for good; the reaper removes such a container later,
-// since the pool no longer tracks it.
+// then wakes the refill loop. The slot is freed even if the engine call fails, so that a
+// broken engine cannot shrink the pool for good. The reaper removes such a container later,
+// because the pool no longer tracks it.
 func (p *Pool) finishRemove(c *container, reason RemoveReason) error {
 	err := p.removeFromEngine(c.id)
 

@@ -64,8 +64,8 @@ var ErrUnstoppable = errors.New("run could not be stopped")
 
 // Run writes req.Code into container id and runs it as CodeUser in WorkDir, with the
 // output of each stream capped at req.OutputBytes. When req.Timeout passes or ctx is
-// cancelled, it kills every process the run started and returns what was output so far;
-// a cancelled run also returns ctx's error. The container and its files stay usable.
+// cancelled, it kills every process the run started and returns the output so far. A
+// cancelled run also returns ctx's error. The container and its files stay usable.
 func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, error) {
 	runID := newRunID()
 	env := append([]string{RunIDEnv + "=" + runID}, req.Env...)
@@ -106,11 +106,11 @@ func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, 
 	result.OOMKilled = st.oomKills > 0 && result.ExitCode == 137
 	if err == nil && (st.oomKills > 0 || st.pidsMax > 0) {
 		// A run that hit the memory or pids limit may have left runaway children, such
-		// as the rest of a fork bomb; they would starve the next run, so they go too.
+		// as the rest of a fork bomb. They would starve the next run, so they go too.
 		err = stopRun(b, id, runID, nil)
 	}
-	// A stopped run wrote no status line, so whether it left artifacts is unknown; its
-	// directory is collected (and so deleted) even when the request was cancelled.
+	// A stopped run wrote no status line, so whether it left artifacts is unknown. Its
+	// directory is collected, and so deleted, even when the request was cancelled.
 	if artifactDir != "" && (st.artifacts > 0 || stopped) && !errors.Is(err, ErrUnstoppable) {
 		artifacts, dropped, cerr := collectArtifacts(b, id, artifactDir, req.ArtifactBytes)
 		result.Artifacts, result.ArtifactsDropped = artifacts, dropped || cerr != nil
@@ -121,9 +121,9 @@ func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, 
 	return result, err
 }
 
-// notStarted reports that the engine could not start the run script at all, which Docker
-// reports as exit code 126 with the OCI runtime's message on stdout; the usual cause is a
-// pids limit that processes left by an earlier run hold full.
+// notStarted reports that the engine could not start the run script at all. Docker reports
+// this as exit code 126 with the OCI runtime's message on stdout. The usual cause is a pids
+// limit kept full by processes that an earlier run left.
 func notStarted(res ExecResult, stdout *cappedBuffer) bool {
 	return res.ExitCode == 126 && strings.Contains(stdout.Output().Text, "OCI runtime")
 }
@@ -157,8 +157,8 @@ type runStatus struct {
 	artifacts int // entries in the artifact directory
 }
 
-// cutStatus removes the run script's status line from the end of stderr and returns what
-// it reports; the zero runStatus when the line is missing, as after a timeout.
+// cutStatus removes the run script's last status line from stderr and returns its
+// counters. It returns the zero runStatus when the line is missing, as after a timeout.
 func cutStatus(stderr string) (string, runStatus) {
 	i := strings.LastIndex(stderr, statusPrefix)
 	if i < 0 {

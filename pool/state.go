@@ -2,7 +2,7 @@ package pool
 
 import "fmt"
 
-// State is where a container is in its life. Transitions are checked: see transition.
+// State is the stage of a container's life. Transitions are checked by checkTransition.
 type State int
 
 const (
@@ -24,7 +24,7 @@ func (s State) String() string {
 }
 
 // allowed lists the legal transitions. A container being created goes straight to removing
-// when warm-up fails or the pool closes; a temporary container is leased straight from
+// when warm-up fails or the pool closes. A temporary container is leased straight from
 // creating because it never waits in the pool.
 var allowed = map[State][]State{
 	StateCreating:  {StateIdle, StateLeased, StateRemoving},

@@ -2,7 +2,7 @@ package pool
 
 import "time"
 
-// RemoveReason says why a container was removed; stats count removals per reason.
+// RemoveReason is the cause of a container's removal. Stats count removals per reason.
 type RemoveReason string
 
 const (

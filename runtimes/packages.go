@@ -19,7 +19,8 @@ type Packages struct {
 	Validate func(spec string) error
 	// Command returns the install command's argv for valid specs.
 	Command func(specs []string, index Index) []string
-	// Paths are what the install leaves in its home that the sandbox needs.
+	// Paths are the files and directories, relative to the install's home, that the
+	// sandbox needs.
 	Paths []string
 	// Manifest selects the installed files whose contents Installed reads.
 	Manifest func(name string) bool
@@ -27,7 +28,7 @@ type Packages struct {
 	Installed func(entries []string, manifests map[string][]byte) []Package
 }
 
-// Index is where packages come from. Empty fields mean the installer's defaults.
+// Index is a package source. Empty fields mean the installer's defaults.
 type Index struct {
 	// URL is pip's index URL (PEP 503 simple API) or npm's registry URL.
 	URL string

@@ -26,8 +26,8 @@ type Runtime struct {
 	// Env is added to every run's environment.
 	Env []string
 	// Probe is a command that must succeed before a warm container counts as ready. It
-	// starts the interpreter once, so its files are in the page cache before the first run;
-	// for Python it also builds matplotlib's font cache, which the first plot would pay.
+	// starts the interpreter once, so its files are in the page cache before the first run.
+	// For Python it also builds matplotlib's font cache, which the first plot would pay.
 	Probe []string
 	// Packages installs packages for the runtime; nil means it cannot.
 	Packages *Packages
@@ -42,7 +42,8 @@ var Files embed.FS
 // with debootstrap.
 const BaseImageScript = "images/debian-base.sh"
 
-// DefaultBaseImage is the base every runtime Dockerfile builds FROM unless told otherwise.
+// DefaultBaseImage is the base every runtime Dockerfile builds FROM, unless the BASE build
+// argument names another.
 const DefaultBaseImage = "debian:bookworm-slim"
 
 // LocalBaseImage is the name BaseImageScript imports the base as, for hosts that cannot pull.

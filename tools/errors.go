@@ -33,8 +33,8 @@ func modelMessage(language string, err error) string {
 // maxSessionIDLength bounds a session_id argument; minted handles have 24 characters.
 const maxSessionIDLength = 64
 
-// unknownSessionMessage is the answer for a session_id that does not exist, has ended, or
-// belongs to someone else.
+// unknownSessionMessage returns the tool error text for a session_id that does not exist,
+// has ended, or belongs to another protocol session.
 func unknownSessionMessage(id string) string {
 	if len(id) > maxSessionIDLength {
 		id = id[:maxSessionIDLength] + "..."

@@ -116,8 +116,9 @@ func (s *Server) checkInstall(in installPackagesInput) (Language, string) {
 	return lang, ""
 }
 
-// installFailure returns the tool error of an install that could not complete. The sandbox keeps its earlier
-// state, except when the copy into it failed half-way, which the message says.
+// installFailure returns the tool error of an install that could not complete. The
+// sandbox keeps its earlier state, except when the copy into it failed half-way, and the
+// message then states that.
 func (s *Server) installFailure(c *conversation, sb *sandbox, lang Language, err error) *mcp.CallToolResult {
 	s.log.Warn("install_packages failed", "session_id", c.id, "language", lang.Runtime.Name, "error", err)
 	switch {

@@ -16,7 +16,7 @@ import (
 )
 
 // inputValidator checks tool arguments against the tools' input schemas before the
-// handlers run, and tells the model in plain sentences what is wrong.
+// handlers run, and returns plain sentences that name each invalid argument.
 //
 // It replaces mcp-go's WithInputSchemaValidation, which validates with the same library but
 // in v1.2.1 prints each violation as a Go struct, such as

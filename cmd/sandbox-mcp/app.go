@@ -37,7 +37,7 @@ type app struct {
 const startupSweepTimeout = 30 * time.Second
 
 // newApp connects to the engine, removes orphans of dead instances, and starts the pools.
-// An engine that does not answer is logged, not fatal: the pools retry with backoff and
+// An engine that does not respond is logged, not fatal: the pools retry with backoff and
 // tool calls report the problem until the engine is back.
 func newApp(cfg config.Config, log *slog.Logger, logRequests bool) (*app, error) {
 	backend, err := newBackend(cfg, log)
