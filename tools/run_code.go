@@ -151,7 +151,7 @@ func (s *Server) failure(c *conversation, lang Language, err error) *mcp.CallToo
 	if errors.Is(err, errUnknownConversation) {
 		return mcp.NewToolResultError(unknownSessionMessage(c.id))
 	}
-	s.log.Warn("tool call found no sandbox", "session_id", c.id, "language", lang.Runtime.Name, "error", err)
+	s.log.Warn("getting a sandbox failed", "session_id", c.id, "language", lang.Runtime.Name, "error", err)
 	return errorWithSession(c.id, modelMessage(lang.Runtime.Name, err))
 }
 
