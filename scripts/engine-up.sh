@@ -23,8 +23,9 @@ if ! command -v dockerd >/dev/null 2>&1; then
 fi
 
 log "starting dockerd (log: /var/log/sandbox-mcp-dockerd.log)"
-# setsid detaches dockerd from this script's process group, so it outlives the caller.
-setsid dockerd >/var/log/sandbox-mcp-dockerd.log 2>&1 </dev/null &
+# setsid detaches dockerd from this script's process group, so it outlives the caller. It
+# starts in /, so that deleting the checkout this script ran from cannot affect it.
+(cd / && exec setsid dockerd >/var/log/sandbox-mcp-dockerd.log 2>&1 </dev/null) &
 
 for _ in $(seq 1 60); do
   if engine_answers; then

@@ -61,7 +61,9 @@ start_service() {
   log "starting podman system service on $socket (log: $log_file)"
   mkdir -p "$(dirname "$socket")"
   # setsid detaches the service from this script's process group, so it outlives the caller.
-  setsid podman system service --time=0 "unix://$socket" >"$log_file" 2>&1 </dev/null &
+  # It starts in /: a service whose working directory is later deleted (a removed checkout)
+  # fails every container start with "write child: broken pipe".
+  (cd / && exec setsid podman system service --time=0 "unix://$socket" >"$log_file" 2>&1 </dev/null) &
   for _ in $(seq 1 60); do
     if service_responds; then
       log "podman service is up"
