@@ -63,6 +63,10 @@ type Spec struct {
 	Command []string
 	// User is "uid:gid" for the main process; execs choose their own user.
 	User string
+	// ExecUsers lists the other users, as "uid:gid", that execs run as. Docker ignores it:
+	// an exec there may run as any user. Kubernetes cannot choose an exec's user, so it
+	// starts one container per user in the pod, and an exec as an unlisted user fails.
+	ExecUsers []string
 	Env  []string
 
 	// Network attaches the container to a network: NetworkName, or the engine's default

@@ -53,6 +53,7 @@ func SandboxSpec(image string, l SandboxLimits) Spec {
 		Image:        image,
 		Command:      KeeperCommand,
 		User:         KeeperUser,
+		ExecUsers:    []string{CodeUser},
 		ReadOnlyRoot: true,
 		Init:         true,
 		Runtime:      l.Runtime,

@@ -34,18 +34,36 @@ const (
 
 // Run runs the whole conformance suite against the backends newBackend returns, starting
 // containers from image. Each subtest calls newBackend once; newBackend registers the
-// backend's Close with t.Cleanup. Subtests remove their containers when they end.
-func Run(t *testing.T, newBackend func(t *testing.T) pool.Backend, image string) {
+// backend's Close with t.Cleanup. Subtests remove their containers when they end. diff
+// states where the backend departs from Docker; the checks adapt to it.
+func Run(t *testing.T, newBackend func(t *testing.T) pool.Backend, image string, diff Differences) {
 	RunLifecycle(t, newBackend, image)
-	runTests(t, newBackend, image, execTests)
-	runTests(t, newBackend, image, sandboxTests)
+	runTests(t, newBackend, image, execTests, diff)
+	runTests(t, newBackend, image, sandboxTests, diff)
+}
+
+// Differences lists where a backend departs from Docker in ways the pool accepts. The zero
+// value claims none, as for Docker and Podman.
+type Differences struct {
+	// ExecUsersOnly means execs run only as the spec's User and ExecUsers, never as root,
+	// so the checks of what root cannot do run as the keeper user.
+	ExecUsersOnly bool
+	// NetworkPolicy means a sandbox without a network still has interfaces besides
+	// loopback, and a policy outside the container stops its traffic. The backend's own
+	// tests check that policy; the suite skips its check for interfaces.
+	NetworkPolicy bool
+	// PlainTmpfs means tmpfs mounts are mode 0777 without the sticky bit.
+	PlainTmpfs bool
+	// PidsLimit, when not zero, is the pids limit the engine sets on every sandbox in
+	// place of Spec.Limits.Pids.
+	PidsLimit int64
 }
 
 // RunLifecycle runs the part of the suite that needs no program inside the container:
 // create, inspect, list, remove, and the errors for missing images and containers. A fake
 // backend passes it.
 func RunLifecycle(t *testing.T, newBackend func(t *testing.T) pool.Backend, image string) {
-	runTests(t, newBackend, image, lifecycleTests)
+	runTests(t, newBackend, image, lifecycleTests, Differences{})
 }
 
 // test is one subtest of the suite.
@@ -54,18 +72,20 @@ type test struct {
 	run  func(t *testing.T, env *env)
 }
 
-func runTests(t *testing.T, newBackend func(t *testing.T) pool.Backend, image string, tests []test) {
+func runTests(t *testing.T, newBackend func(t *testing.T) pool.Backend, image string, tests []test, diff Differences) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.run(t, newEnv(t, newBackend(t), image))
+			tt.run(t, newEnv(t, newBackend(t), image, diff))
 		})
 	}
 }
 
-// env is the state of one subtest: a backend, the image, and the subtest's run ID.
+// env is the state of one subtest: a backend, the image, the backend's differences and
+// the subtest's run ID.
 type env struct {
 	backend pool.Backend
 	image   string
+	diff    Differences
 	runID   string
 	// ctx is the subtest's lifetime context: done after testTimeout or when the subtest
 	// ends.
@@ -74,9 +94,9 @@ type env struct {
 
 // newEnv returns the env of subtest t and registers the removal of its containers. It must
 // run after newBackend, so that the removal runs before the backend's Close.
-func newEnv(t *testing.T, backend pool.Backend, image string) *env {
+func newEnv(t *testing.T, backend pool.Backend, image string, diff Differences) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	e := &env{backend: backend, image: image, runID: rand.Text(), ctx: ctx}
+	e := &env{backend: backend, image: image, diff: diff, runID: rand.Text(), ctx: ctx}
 	t.Cleanup(func() {
 		cancel()
 		e.removeAll(t)
@@ -96,6 +116,7 @@ func (e *env) spec() pool.Spec {
 		Labels:       e.labels(),
 		Command:      pool.KeeperCommand,
 		User:         pool.KeeperUser,
+		ExecUsers:    []string{pool.CodeUser},
 		ReadOnlyRoot: true,
 		Tmpfs: []pool.Tmpfs{
 			{Path: pool.SandboxDir, SizeBytes: 32 * mib},
@@ -158,6 +179,14 @@ func (e *env) exec(t *testing.T, id string, cmd pool.ExecCommand) execResult {
 		t.Fatalf("Exec(%q) = %v, want nil error", cmd.Cmd, err)
 	}
 	return execResult{exitCode: result.ExitCode, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// pidsLimit returns the pids limit in force in a sandbox created from spec.
+func (e *env) pidsLimit(spec pool.Spec) int64 {
+	if e.diff.PidsLimit != 0 {
+		return e.diff.PidsLimit
+	}
+	return spec.Limits.Pids
 }
 
 // sh returns an exec of script by sh -c as user.

@@ -92,7 +92,7 @@ func checkEngineKind(t testing.TB, b *Backend, e testEngine) {
 func TestConformance(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e testEngine) {
 		image := requireEngine(t, e)
-		backendtest.Run(t, func(t *testing.T) pool.Backend { return newTestBackend(t, e) }, image)
+		backendtest.Run(t, func(t *testing.T) pool.Backend { return newTestBackend(t, e) }, image, backendtest.Differences{})
 	})
 }
 
