@@ -1,0 +1,131 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/sandbox-mcp/sandbox-mcp/pool"
+)
+
+// removePoll is the interval at which Remove checks whether a deleted pod is gone.
+const removePoll = 100 * time.Millisecond
+
+// Inspect returns the state of pod id. The pod runs while every container of it runs and
+// it is not being deleted. OOMKilled reports a container that the OOM killer ended; ExitCode
+// is the main container's.
+func (b *Backend) Inspect(ctx context.Context, id string) (pool.Status, error) {
+	pod, err := b.api.CoreV1().Pods(b.namespace).Get(ctx, id, metav1.GetOptions{})
+	if err != nil {
+		return pool.Status{}, fmt.Errorf("inspecting pod %s: %w", id, classify(err, pool.ErrContainerNotFound))
+	}
+	return podStatus(pod), nil
+}
+
+// podStatus returns the pool's view of pod.
+func podStatus(pod *corev1.Pod) pool.Status {
+	running, _ := started(pod)
+	status := pool.Status{Running: running}
+	if pod.Status.StartTime != nil {
+		status.StartedAt = pod.Status.StartTime.Time
+	}
+	for _, s := range pod.Status.ContainerStatuses {
+		t := s.State.Terminated
+		if t == nil {
+			continue
+		}
+		status.OOMKilled = status.OOMKilled || t.Reason == "OOMKilled"
+		if s.Name == mainContainer {
+			status.ExitCode = int(t.ExitCode)
+		}
+	}
+	return status
+}
+
+// Remove deletes pod id and waits until it is gone, so that its name and resources are
+// free when Remove returns. The kubelet gives the pod's processes the termination grace
+// period. A pod that is already gone is success.
+func (b *Backend) Remove(ctx context.Context, id string) error {
+	if err := b.delete(ctx, id); err != nil {
+		return err
+	}
+	for {
+		_, err := b.api.CoreV1().Pods(b.namespace).Get(ctx, id, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("waiting for pod %s to go: %w", id, classify(err, nil))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for pod %s to go: %w", id, ctx.Err())
+		case <-time.After(removePoll):
+		}
+	}
+}
+
+// delete asks the API server to delete pod id. A pod that is already gone is success.
+func (b *Backend) delete(ctx context.Context, id string) error {
+	b.forget(id)
+	background := metav1.DeletePropagationBackground
+	err := b.api.CoreV1().Pods(b.namespace).Delete(ctx, id, metav1.DeleteOptions{PropagationPolicy: &background})
+	if apierrors.IsNotFound(err) {
+		b.log.Debug("pod already gone", "container_id", id)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("deleting pod %s: %w", id, classify(err, nil))
+	}
+	return nil
+}
+
+// List returns the backend's pods that carry every label in want. Label values that
+// Kubernetes cannot select on are matched against the labels annotation.
+func (b *Backend) List(ctx context.Context, want map[string]string) ([]pool.Container, error) {
+	selector := labels.Set{LabelManagedBy: ManagedBy}
+	for k, v := range want {
+		if validLabel(k, v) {
+			selector[k] = v
+		}
+	}
+	pods, err := b.api.CoreV1().Pods(b.namespace).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
+	if err != nil {
+		return nil, fmt.Errorf("listing pods in namespace %s: %w", b.namespace, classify(err, nil))
+	}
+	var containers []pool.Container
+	for i := range pods.Items {
+		pod := &pods.Items[i]
+		got := specLabels(pod)
+		if !hasAll(got, want) {
+			continue
+		}
+		containers = append(containers, pool.Container{
+			ID:      pod.Name,
+			Labels:  got,
+			Created: pod.CreationTimestamp.Time,
+			Running: podStatus(pod).Running,
+		})
+	}
+	return containers, nil
+}
+
+// hasAll reports whether got holds every key of want with the same value.
+func hasAll(got, want map[string]string) bool {
+	for k, v := range want {
+		if value, ok := got[k]; !ok || value != v {
+			return false
+		}
+	}
+	return true
+}
+
+// listOne asks for at most one object: enough to check access.
+func listOne() metav1.ListOptions {
+	return metav1.ListOptions{Limit: 1}
+}
