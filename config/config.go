@@ -16,10 +16,12 @@ import "time"
 // Config is the whole configuration. Default returns the values used when no file is given,
 // and a file overrides only the keys it sets.
 type Config struct {
-	// Backend selects the container engine: "docker" or "podman".
-	Backend string `yaml:"backend" jsonschema_description:"Container engine: docker, or podman through its Docker-compatible API socket."`
+	// Backend selects the container engine: "docker", "podman" or "kubernetes".
+	Backend string `yaml:"backend" jsonschema_description:"Container engine: docker, podman through its Docker-compatible API socket, or kubernetes."`
 	// Docker configures the Docker Engine connection (also used for Podman's compatible API).
-	Docker Docker `yaml:"docker" jsonschema_description:"Engine connection, used by both backends."`
+	Docker Docker `yaml:"docker" jsonschema_description:"Engine connection of the docker and podman backends."`
+	// Kubernetes configures the kubernetes backend.
+	Kubernetes Kubernetes `yaml:"kubernetes" jsonschema_description:"Cluster, namespace and pod settings of the kubernetes backend."`
 	// Pool holds the pool settings of every runtime. Runtimes can override single keys.
 	Pool Pool `yaml:"pool" jsonschema_description:"Warm container pool of each runtime. Each runtime has its own pool with these settings."`
 	// Sandbox holds the limits of every runtime's containers. Runtimes can override single keys.
@@ -45,6 +47,49 @@ type Docker struct {
 	// Host is the engine address, such as unix:///var/run/docker.sock. Empty means
 	// DOCKER_HOST, then the engine's default socket.
 	Host string `yaml:"host" jsonschema_description:"Engine API address, such as unix:///var/run/docker.sock. Empty uses DOCKER_HOST, then the engine's default socket."`
+}
+
+// Kubernetes configures the kubernetes backend: where its pods run and the pod settings
+// that do not come from the sandbox limits.
+type Kubernetes struct {
+	// Kubeconfig is a kubeconfig file. Empty means KUBECONFIG, then ~/.kube/config, then
+	// the in-cluster service account.
+	Kubeconfig string `yaml:"kubeconfig" jsonschema_description:"Path of a kubeconfig file. Empty uses KUBECONFIG, then ~/.kube/config, then the in-cluster service account."`
+	// Context names a kubeconfig context. Empty means the current context.
+	Context string `yaml:"context" jsonschema_description:"Kubeconfig context. Empty uses the current context."`
+	// Namespace holds the sandbox pods. Empty means the context's namespace, then default.
+	Namespace string `yaml:"namespace" jsonschema_description:"Namespace of the sandbox pods. Empty uses the context's namespace, then default."`
+	// NodeName binds every pod to one node, for clusters without a scheduler.
+	NodeName string `yaml:"node_name" jsonschema_description:"Bind every pod to this node, bypassing the scheduler. Empty lets the scheduler place pods."`
+	// RuntimeClassName selects a RuntimeClass such as gVisor or Kata. Empty means
+	// sandbox.runtime, which names a RuntimeClass on this backend.
+	RuntimeClassName string `yaml:"runtime_class_name" jsonschema_description:"RuntimeClass of the pods, such as one for gVisor or Kata. Empty uses sandbox.runtime as the RuntimeClass name."`
+	// NodeSelector restricts the nodes that pods run on.
+	NodeSelector map[string]string `yaml:"node_selector,omitempty" jsonschema_description:"Node labels a node must have to run sandbox pods."`
+	// Tolerations let pods run on tainted nodes.
+	Tolerations []Toleration `yaml:"tolerations,omitempty" jsonschema_description:"Tolerations of the sandbox pods, as in a pod spec."`
+	// ImagePullPolicy is IfNotPresent, Never or Always.
+	ImagePullPolicy string `yaml:"image_pull_policy" jsonschema_description:"When the kubelet pulls sandbox images: IfNotPresent, Never (images loaded on the nodes beforehand) or Always."`
+	// PodLabels and PodAnnotations are added to every pod.
+	PodLabels      map[string]string `yaml:"pod_labels,omitempty" jsonschema_description:"Labels added to every sandbox pod."`
+	PodAnnotations map[string]string `yaml:"pod_annotations,omitempty" jsonschema_description:"Annotations added to every sandbox pod."`
+	// CPURequest and MemoryRequest are the requests of each container of a pod, capped at
+	// sandbox.cpus and sandbox.memory, which are the limits.
+	CPURequest    float64 `yaml:"cpu_request" jsonschema:"minimum=0" jsonschema_description:"CPU request of each container of a sandbox pod, in CPUs. Capped at sandbox.cpus, the limit. A pod has two containers."`
+	MemoryRequest int64   `yaml:"memory_request" unit:"bytes" jsonschema:"minimum=0" jsonschema_description:"Memory request of each container of a sandbox pod. Capped at sandbox.memory, the limit."`
+	// ManageNetworkPolicy creates the NetworkPolicy that cuts sandbox pods off the network.
+	ManageNetworkPolicy bool `yaml:"manage_network_policy" jsonschema_description:"Create the NetworkPolicy that denies all traffic of sandbox pods when it is missing. Turn off when an administrator manages it; it needs a network plugin that enforces NetworkPolicy."`
+	// StartTimeout bounds the wait for a new pod to run.
+	StartTimeout time.Duration `yaml:"start_timeout" jsonschema_description:"Maximum wait for a new pod to run."`
+}
+
+// Toleration is one toleration of a pod, with the fields of a Kubernetes pod spec.
+type Toleration struct {
+	Key               string `yaml:"key" jsonschema_description:"Taint key; empty with operator Exists matches every taint."`
+	Operator          string `yaml:"operator" jsonschema_description:"Equal (the default) or Exists."`
+	Value             string `yaml:"value" jsonschema_description:"Taint value, for operator Equal."`
+	Effect            string `yaml:"effect" jsonschema_description:"Taint effect to match; empty matches all."`
+	TolerationSeconds *int64 `yaml:"toleration_seconds,omitempty" jsonschema_description:"For NoExecute: how long the pod stays bound after the taint appears."`
 }
 
 // Exhaustion is the strategy a lease follows when the pool is at max_size.
@@ -236,6 +281,13 @@ const (
 func Default() Config {
 	return Config{
 		Backend: "docker",
+		Kubernetes: Kubernetes{
+			ImagePullPolicy:     "IfNotPresent",
+			CPURequest:          0.025,
+			MemoryRequest:       32 * MiB,
+			ManageNetworkPolicy: true,
+			StartTimeout:        2 * time.Minute,
+		},
 		Pool: Pool{
 			MinIdle:             2,
 			MaxSize:             8,

@@ -57,14 +57,14 @@ func applyEnv(c *Config, lookupEnv func(string) (string, bool), origins map[stri
 }
 
 // walkLeaves calls visit for each single-value key under the struct v, depth first in
-// declaration order. It skips maps, so runtimes has no leaves.
+// declaration order. It skips maps and lists, so runtimes has no leaves.
 func walkLeaves(v reflect.Value, prefix string, visit func(key string, v reflect.Value, size bool)) {
 	for _, f := range fieldsOf(v.Type()) {
 		key, fv := joinKey(prefix, f.key), v.Field(f.index)
 		switch {
 		case fv.Kind() == reflect.Struct:
 			walkLeaves(fv, key, visit)
-		case fv.Kind() != reflect.Map:
+		case fv.Kind() != reflect.Map && fv.Kind() != reflect.Slice:
 			visit(key, fv, f.size)
 		}
 	}

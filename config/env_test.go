@@ -178,8 +178,8 @@ func TestEnvBadValues(t *testing.T) {
 
 func TestEnvVars(t *testing.T) {
 	vars := EnvVars()
-	if len(vars) != 40 {
-		t.Errorf("len(EnvVars()) = %d, want 40 (every key outside runtimes)", len(vars))
+	if len(vars) != 50 {
+		t.Errorf("len(EnvVars()) = %d, want 50 (every key outside runtimes and lists)", len(vars))
 	}
 	names := make([]string, len(vars))
 	for i, v := range vars {

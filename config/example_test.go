@@ -139,7 +139,7 @@ func TestSchema(t *testing.T) {
 	}{
 		{
 			path: []string{"backend"},
-			want: map[string]any{"enum": []any{"docker", "podman"}, "default": "docker"},
+			want: map[string]any{"enum": []any{"docker", "podman", "kubernetes"}, "default": "docker"},
 		},
 		{
 			path: []string{"pool", "min_idle"},

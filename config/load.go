@@ -125,6 +125,8 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key string, size bool) {
 		d.mapping(n, key, func(k *yaml.Node, val *yaml.Node) { d.structField(k, val, v, key) })
 	case reflect.Map:
 		d.mapping(n, key, func(k *yaml.Node, val *yaml.Node) { d.mapEntry(k, val, v, key) })
+	case reflect.Slice:
+		d.sequence(n, v, key)
 	default:
 		d.scalar(n, v, key, size)
 	}
@@ -160,7 +162,26 @@ func (d *decoder) structField(k, val *yaml.Node, v reflect.Value, prefix string)
 	d.value(val, v.Field(fields[i].index), key, fields[i].size)
 }
 
-// mapEntry decodes one runtime block. Runtime names are checked by Validate.
+// sequence decodes the sequence n into the slice v, one element per item, replacing what v
+// held. An empty sequence leaves v nil.
+func (d *decoder) sequence(n *yaml.Node, v reflect.Value, key string) {
+	if n.Kind != yaml.SequenceNode {
+		d.fail(n, "%s must be a list, not %s", describeKey(key), describeNode(n))
+		return
+	}
+	if len(n.Content) == 0 {
+		v.SetZero()
+		return
+	}
+	items := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		d.value(item, items.Index(i), fmt.Sprintf("%s[%d]", key, i), false)
+	}
+	v.Set(items)
+}
+
+// mapEntry decodes one entry of a map, such as a runtime block. Runtime names are checked
+// by Validate.
 func (d *decoder) mapEntry(k, val *yaml.Node, m reflect.Value, prefix string) {
 	key := joinKey(prefix, k.Value)
 	if m.IsNil() {

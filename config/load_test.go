@@ -119,7 +119,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			yaml: "backend: docker\nbackends: podman\n",
-			want: []string{"config.yaml:2: unknown key backends; valid keys in the top level: backend, conversation, docker, http, packages, plots, pool, reaper, runtimes, sandbox"},
+			want: []string{"config.yaml:2: unknown key backends; valid keys in the top level: backend, conversation, docker, http, kubernetes, packages, plots, pool, reaper, runtimes, sandbox"},
 		},
 		{
 			name: "unknown nested key",
@@ -135,7 +135,7 @@ func TestParseErrors(t *testing.T) {
 			name: "every problem reported",
 			yaml: "pol: {}\nsandbox:\n  memory: lots\n  pids: many\n",
 			want: []string{
-				"config.yaml:1: unknown key pol; valid keys in the top level: backend, conversation, docker, http, packages, plots, pool, reaper, runtimes, sandbox",
+				"config.yaml:1: unknown key pol; valid keys in the top level: backend, conversation, docker, http, kubernetes, packages, plots, pool, reaper, runtimes, sandbox",
 				`config.yaml:3: sandbox.memory: invalid size "lots": want a number of bytes, or a number with a unit B, KiB, MiB, GiB or TiB, such as 512MiB`,
 				`config.yaml:4: sandbox.pids: invalid integer "many"`,
 			},
@@ -285,5 +285,45 @@ func TestLoadValidationOrigins(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, errorLines(err)); diff != "" {
 		t.Errorf("LoadWithEnv(%q) errors mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+func TestParseKubernetes(t *testing.T) {
+	data := "backend: kubernetes\nkubernetes:\n  node_selector: {pool: sandboxes}\n  tolerations:\n    - key: dedicated\n      operator: Equal\n      value: sandbox\n      effect: NoSchedule\n    - operator: Exists\n      toleration_seconds: 30\n"
+	got, err := Parse("config.yaml", []byte(data))
+	if err != nil {
+		t.Fatalf("Parse() error = %v", err)
+	}
+	want := []Toleration{
+		{Key: "dedicated", Operator: "Equal", Value: "sandbox", Effect: "NoSchedule"},
+		{Operator: "Exists", TolerationSeconds: new(int64(30))},
+	}
+	if diff := cmp.Diff(want, got.Kubernetes.Tolerations); diff != "" {
+		t.Errorf("tolerations (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"pool": "sandboxes"}, got.Kubernetes.NodeSelector); diff != "" {
+		t.Errorf("node_selector (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseKubernetesErrors(t *testing.T) {
+	data := "kubernetes:\n  image_pull_policy: Sometimes\n  tolerations:\n    - operator: Exists\n      value: x\n      effect: Later\n    - just a string\n"
+	_, err := Parse("config.yaml", []byte(data))
+	want := []string{
+		`config.yaml:7: kubernetes.tolerations[1] must be a mapping of keys, not "just a string"`,
+	}
+	if diff := cmp.Diff(want, errorLines(err)); diff != "" {
+		t.Errorf("Parse() errors mismatch (-want +got):\n%s", diff)
+	}
+
+	data = "kubernetes:\n  image_pull_policy: Sometimes\n  tolerations:\n    - operator: Exists\n      value: x\n      effect: Later\n"
+	_, err = Parse("config.yaml", []byte(data))
+	want = []string{
+		`config.yaml:2: kubernetes.image_pull_policy ("Sometimes") must be one of IfNotPresent, Never, Always`,
+		`config.yaml:6: kubernetes.tolerations[0].effect ("Later") must be one of NoSchedule, PreferNoSchedule, NoExecute`,
+		`config.yaml:5: kubernetes.tolerations[0].value must be empty when the operator is Exists`,
+	}
+	if diff := cmp.Diff(want, errorLines(err)); diff != "" {
+		t.Errorf("Parse() errors mismatch (-want +got):\n%s", diff)
 	}
 }

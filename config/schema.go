@@ -47,9 +47,10 @@ func durationSchema(t reflect.Type) *jsonschema.Schema {
 
 // enums lists the allowed values of the string keys that have a fixed set.
 var enums = map[string][]any{
-	"backend":         toAny(backends),
-	"pool.exhaustion": toAny(exhaustions),
-	"plots.format":    toAny(plotFormats),
+	"backend":                      toAny(backends),
+	"kubernetes.image_pull_policy": toAny(pullPolicies),
+	"pool.exhaustion":              toAny(exhaustions),
+	"plots.format":                 toAny(plotFormats),
 }
 
 // annotate adds defaults, enums and size schemas to the properties of s, the schema of the
@@ -61,8 +62,8 @@ func annotate(s *jsonschema.Schema, def reflect.Value, prefix string) {
 		switch {
 		case v.Kind() == reflect.Struct:
 			annotate(p, v, key)
-		case v.Kind() == reflect.Map:
-			// runtimes: see describeRuntimes
+		case v.Kind() == reflect.Map, v.Kind() == reflect.Slice:
+			// runtimes: see describeRuntimes; the others default to empty
 		case f.size:
 			*p = *sizeSchema(p)
 			p.Default = FormatSize(v.Int())

@@ -14,9 +14,13 @@ import (
 )
 
 var (
-	backends    = []string{"docker", "podman"}
-	exhaustions = []Exhaustion{ExhaustionWait, ExhaustionFailFast, ExhaustionTemporary}
-	plotFormats = []string{"png", "svg"}
+	backends     = []string{"docker", "podman", "kubernetes"}
+	pullPolicies = []string{"IfNotPresent", "Never", "Always"}
+	// An empty toleration operator means Equal, and an empty effect matches every effect.
+	tolerationOperators = []string{"Equal", "Exists"}
+	taintEffects        = []string{"NoSchedule", "PreferNoSchedule", "NoExecute"}
+	exhaustions         = []Exhaustion{ExhaustionWait, ExhaustionFailFast, ExhaustionTemporary}
+	plotFormats         = []string{"png", "svg"}
 )
 
 // minMemoryBytes is the smallest memory limit that Docker 20.10.24 accepts. With a lower one,
@@ -46,6 +50,7 @@ func (c Config) Validate() error {
 func (c Config) validate(origins map[string]string) error {
 	ch := checker{origins: origins}
 	oneOf(&ch, block(""), "backend", c.Backend, backends)
+	ch.kubernetes(block("kubernetes"), c.Kubernetes)
 	ch.pool(block("pool"), c.Pool)
 	ch.sandbox(block("sandbox"), c.Sandbox)
 	ch.positive(block("conversation"), "idle_timeout", c.Conversation.IdleTimeout)
@@ -240,4 +245,25 @@ func joinStrings[T ~string](values []T) string {
 		s[i] = string(v)
 	}
 	return strings.Join(s, ", ")
+}
+
+func (ch *checker) kubernetes(s scope, k Kubernetes) {
+	oneOf(ch, s, "image_pull_policy", k.ImagePullPolicy, pullPolicies)
+	ch.positive(s, "start_timeout", k.StartTimeout)
+	if k.CPURequest < 0 {
+		ch.add(s.paths("cpu_request"), "%s (%g) must be >= 0", s.path("cpu_request"), k.CPURequest)
+	}
+	ch.atLeast(s, "memory_request", k.MemoryRequest, 0, FormatSize)
+	for i, t := range k.Tolerations {
+		item := fmt.Sprintf("tolerations[%d]", i)
+		if t.Operator != "" {
+			oneOf(ch, s, item+".operator", t.Operator, tolerationOperators)
+		}
+		if t.Effect != "" {
+			oneOf(ch, s, item+".effect", t.Effect, taintEffects)
+		}
+		if t.Operator == "Exists" && t.Value != "" {
+			ch.add(s.paths(item+".value"), "%s must be empty when the operator is Exists", s.path(item+".value"))
+		}
+	}
 }

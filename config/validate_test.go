@@ -23,8 +23,8 @@ func TestValidateRules(t *testing.T) {
 	}{
 		{
 			name:   "backend",
-			change: func(c *Config) { c.Backend = "kubernetes" },
-			want:   []string{`backend ("kubernetes") must be one of docker, podman`},
+			change: func(c *Config) { c.Backend = "lxc" },
+			want:   []string{`backend ("lxc") must be one of docker, podman, kubernetes`},
 		},
 		{
 			name:   "podman accepted",
@@ -299,7 +299,7 @@ func TestParseValidationLines(t *testing.T) {
 			name: "single keys",
 			yaml: "backend: lxc\nsandbox:\n  memory: 512\n  max_timeout: 0s\n",
 			want: []string{
-				`config.yaml:1: backend ("lxc") must be one of docker, podman`,
+				`config.yaml:1: backend ("lxc") must be one of docker, podman, kubernetes`,
 				"config.yaml:3: sandbox.memory (512) must be >= 6MiB, the smallest limit Docker accepts. A number without a unit is bytes, so write 512MiB for 512 mebibytes",
 				"config.yaml:4: sandbox.max_timeout (0s) must be > 0",
 				"config.yaml:4: sandbox.default_timeout (30s) must be <= sandbox.max_timeout (0s)",

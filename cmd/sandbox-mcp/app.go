@@ -21,7 +21,7 @@ import (
 // reaper and the MCP tools.
 type app struct {
 	log       *slog.Logger
-	backend   *docker.Backend
+	backend   pool.Backend
 	instance  *pool.Instance
 	pools     []*pool.Pool
 	installer *pool.Installer
@@ -94,7 +94,10 @@ func newApp(cfg config.Config, log *slog.Logger, logRequests bool) (*app, error)
 	return a, nil
 }
 
-func newBackend(cfg config.Config, log *slog.Logger) (*docker.Backend, error) {
+func newBackend(cfg config.Config, log *slog.Logger) (pool.Backend, error) {
+	if cfg.Backend == kubernetesBackend {
+		return newKubeBackend(cfg, log)
+	}
 	opts := engineOptions(cfg, log)
 	b, err := docker.New(opts)
 	if err != nil {

@@ -43,6 +43,13 @@ func doctor(args []string, stdout, stderr io.Writer) error {
 	}
 	report(true, "config", orDefault(*configPath, "built-in defaults"), "")
 
+	if cfg.Backend == kubernetesBackend {
+		doctorKube(cfg, report)
+		if failures > 0 {
+			return fmt.Errorf("%d check(s) failed", failures)
+		}
+		return nil
+	}
 	opts := engineOptions(cfg, nil)
 	fixes := fixesFor(cfg.Backend)
 	b, err := docker.New(opts)
@@ -51,7 +58,7 @@ func doctor(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%d check(s) failed", failures)
 	}
 	defer b.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), doctorTimeout)
 	defer cancel()
 	if err := b.Ping(ctx); err != nil {
 		report(false, "engine", err.Error(), fixes.start)
@@ -78,7 +85,7 @@ func doctor(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(present) > 0 {
 		// One runtime is enough: what a start can reveal belongs to the engine, not the image.
-		err := startTrialSandbox(ctx, b, present[0])
+		err := startTrialSandbox(ctx, b, present[0], true)
 		fix := "correct what the engine's message names"
 		detail := "a " + present[0].Name + " sandbox starts"
 		if err != nil {
@@ -97,6 +104,9 @@ func doctor(args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// doctorTimeout bounds doctor's engine checks.
+const doctorTimeout = 10 * time.Second
 
 func orDefault(s, def string) string {
 	if s == "" {

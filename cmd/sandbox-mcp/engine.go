@@ -81,7 +81,10 @@ func checkEngineKind(ctx context.Context, b *docker.Backend, backend string) (st
 // removes it again. It finds what only a start shows, such as a missing init binary, and
 // engines that accept limits but ignore them: rootless Podman 4.3 on cgroup v1 does, with
 // a warning from its CLI but none through the API.
-func startTrialSandbox(ctx context.Context, b *docker.Backend, rs config.RuntimeSettings) (err error) {
+//
+// checkPids false skips the pids limit, which Kubernetes sets per pod outside the
+// container's cgroup.
+func startTrialSandbox(ctx context.Context, b pool.Backend, rs config.RuntimeSettings, checkPids bool) (err error) {
 	spec := pool.SandboxSpec(rs.Image, pool.SandboxLimits{
 		Limits: pool.Limits{
 			MemoryBytes: rs.Sandbox.MemoryBytes,
@@ -103,7 +106,11 @@ func startTrialSandbox(ctx context.Context, b *docker.Backend, rs config.Runtime
 			err = removeErr
 		}
 	}()
-	return checkCgroupLimits(ctx, b, id, spec.Limits)
+	limits := spec.Limits
+	if !checkPids {
+		limits.Pids = 0
+	}
+	return checkCgroupLimits(ctx, b, id, limits)
 }
 
 // cgroupLimitsScript prints the memory and pids limits of the container's cgroup, from the
@@ -118,7 +125,7 @@ done`
 
 // checkCgroupLimits returns an error unless the cgroup of container id has the memory and
 // pids limits of l. A zero limit is not checked.
-func checkCgroupLimits(ctx context.Context, b *docker.Backend, id string, l pool.Limits) error {
+func checkCgroupLimits(ctx context.Context, b pool.Backend, id string, l pool.Limits) error {
 	var stdout strings.Builder
 	cmd := pool.ExecCommand{Cmd: []string{"sh", "-c", cgroupLimitsScript}, User: pool.KeeperUser, WorkingDir: "/", Stdout: &stdout}
 	if _, err := b.Exec(ctx, id, cmd); err != nil {
