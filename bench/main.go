@@ -2,7 +2,8 @@
 // in one run on one machine, for each backend side by side:
 //
 //   - the first run_code of a new conversation, served from the warm pool, against a cold
-//     `docker run --rm` (or `podman run --rm`) of the same code;
+//     `docker run --rm` (or `podman run --rm`) of the same code, and on Kubernetes against
+//     creating a sandbox pod and running the code in it;
 //   - a later run_code in the same conversation against a bare exec round trip through the
 //     engine API in an already running sandbox container.
 //
@@ -27,14 +28,18 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/sandbox-mcp/sandbox-mcp/internal/enginetest"
 	"github.com/sandbox-mcp/sandbox-mcp/pool"
 	"github.com/sandbox-mcp/sandbox-mcp/pool/docker"
+	"github.com/sandbox-mcp/sandbox-mcp/pool/kube"
 )
 
 func main() {
 	n := flag.Int("n", 20, "samples per measurement")
 	image := flag.String("image", "sandbox-mcp/python:latest", "python image, as in the server's config")
-	backends := flag.String("backends", "docker,podman", "backends to measure, separated by commas")
+	backends := flag.String("backends", "docker,podman,kubernetes", "backends to measure, separated by commas")
 	flag.Parse()
 	if err := run(*n, *image, strings.Split(*backends, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -52,13 +57,15 @@ const pingTimeout = 5 * time.Second
 
 // backend is the bench's connection to one engine.
 type backend struct {
-	// name is the config's backend value, "docker" or "podman".
+	// name is the config's backend value, such as "docker".
 	name string
 	// coldRun is the command line of a cold run up to the image: the engine's CLI and the
-	// flags of its run command.
+	// flags of its run command. Nil means a sandbox created through the backend per run.
 	coldRun []string
-	// opts connects the raw exec measurement to the engine the server uses.
-	opts docker.Options
+	// open connects to the engine the server uses, for the raw exec measurement.
+	open func() (pool.Backend, error)
+	// config holds the server's config lines for this backend besides the backend key.
+	config string
 }
 
 // newBackend returns the bench's view of the backend called name. The Podman CLI gets the
@@ -67,7 +74,11 @@ type backend struct {
 func newBackend(name string) (backend, error) {
 	switch name {
 	case "docker":
-		return backend{name: name, coldRun: []string{"docker", "run", "--rm", "--network", "none"}}, nil
+		return backend{
+			name:    name,
+			coldRun: []string{"docker", "run", "--rm", "--network", "none"},
+			open:    func() (pool.Backend, error) { return docker.New(docker.Options{}) },
+		}, nil
 	case "podman":
 		profile := docker.PodmanProfile()
 		return backend{
@@ -75,7 +86,22 @@ func newBackend(name string) (backend, error) {
 			coldRun: []string{"podman", "run", "--rm", "--network", "none",
 				"--ulimit", "nofile=" + strconv.FormatInt(profile.NoFile, 10),
 				"--ulimit", "nproc=" + strconv.FormatInt(profile.NProc, 10)},
-			opts: docker.Options{Host: docker.PodmanHost(""), Profile: profile},
+			open: func() (pool.Backend, error) {
+				return docker.New(docker.Options{Host: docker.PodmanHost(""), Profile: profile})
+			},
+		}, nil
+	case "kubernetes":
+		// The cluster of the current kubeconfig, set up as for the tests (scripts/kube).
+		opts := kube.Options{
+			Namespace:           enginetest.KubeNamespace(),
+			ManageNetworkPolicy: true,
+			Pod:                 kube.PodOptions{NodeName: enginetest.KubeNode(), ImagePullPolicy: corev1.PullNever},
+		}
+		return backend{
+			name: name,
+			open: func() (pool.Backend, error) { return kube.New(opts) },
+			config: fmt.Sprintf("kubernetes: {namespace: %q, node_name: %q, image_pull_policy: Never}\n",
+				opts.Namespace, opts.Pod.NodeName),
 		}, nil
 	default:
 		return backend{}, fmt.Errorf("unknown backend %q: want docker or podman", name)
@@ -122,7 +148,7 @@ func run(n int, image string, names []string) error {
 
 // ping checks that b's engine responds.
 func ping(ctx context.Context, b backend) error {
-	engine, err := docker.New(b.opts)
+	engine, err := b.open()
 	if err != nil {
 		return err
 	}
@@ -136,13 +162,26 @@ func ping(ctx context.Context, b backend) error {
 func measure(ctx context.Context, dir string, b backend, image string, n int) (results, error) {
 	var r results
 	var err error
+	if err := writeConfig(dir, b); err != nil {
+		return r, err
+	}
 	if r.first, r.later, err = measureServer(ctx, dir, b.name, n); err != nil {
 		return r, err
 	}
-	if r.cold, err = measureColdRun(b.coldRun, image, n); err != nil {
+	engine, err := b.open()
+	if err != nil {
 		return r, err
 	}
-	r.rawExec, err = measureRawExec(ctx, b.opts, image, n)
+	defer engine.Close()
+	if b.coldRun != nil {
+		r.cold, err = measureColdRun(b.coldRun, image, n)
+	} else {
+		r.cold, err = measureColdSandbox(ctx, engine, image, n)
+	}
+	if err != nil {
+		return r, err
+	}
+	r.rawExec, err = measureRawExec(ctx, engine, image, n)
 	return r, err
 }
 
@@ -159,7 +198,7 @@ func printResults(n int, backends []backend, all []results) {
 		name   string
 		sample func(r results) []time.Duration
 	}{
-		{"cold run --rm (engine CLI)", func(r results) []time.Duration { return r.cold }},
+		{"cold run (CLI run --rm; kubernetes: new pod)", func(r results) []time.Duration { return r.cold }},
 		{"first run_code of a conversation (warm pool)", func(r results) []time.Duration { return r.first }},
 		{"raw exec round trip (engine API)", func(r results) []time.Duration { return r.rawExec }},
 		{"later run_code in the conversation", func(r results) []time.Duration { return r.later }},
@@ -175,15 +214,15 @@ func printResults(n int, backends []backend, all []results) {
 	fmt.Println()
 	for i, b := range backends {
 		r := all[i]
-		fmt.Printf("%s: warm first call vs cold %s run: %.1fx faster (target >= 5x)\n",
-			b.name, b.name, float64(pct(r.cold, 50))/float64(pct(r.first, 50)))
+		fmt.Printf("%s: warm first call vs cold run: %.1fx faster (target >= 5x)\n",
+			b.name, float64(pct(r.cold, 50))/float64(pct(r.first, 50)))
 		fmt.Printf("%s: later call minus raw exec: %+.1f ms (target <= +10 ms)\n",
 			b.name, float64(pct(r.later, 50)-pct(r.rawExec, 50))/float64(time.Millisecond))
 	}
 }
 
-// buildServer builds the server into a temporary directory and writes a config per
-// backend there, named BACKEND.yaml. The returned function removes the directory.
+// buildServer builds the server into a temporary directory. The returned function removes
+// the directory.
 func buildServer() (string, func(), error) {
 	dir, err := os.MkdirTemp("", "sandbox-mcp-bench")
 	if err != nil {
@@ -196,14 +235,13 @@ func buildServer() (string, func(), error) {
 		os.RemoveAll(dir)
 		return "", nil, fmt.Errorf("building the server: %w", err)
 	}
-	for _, name := range []string{"docker", "podman"} {
-		config := "backend: " + name + "\npool:\n  min_idle: 2\n  max_size: 4\nruntimes:\n  javascript:\n    enabled: false\n"
-		if err := os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(config), 0o644); err != nil {
-			os.RemoveAll(dir)
-			return "", nil, err
-		}
-	}
 	return dir, func() { os.RemoveAll(dir) }, nil
+}
+
+// writeConfig writes the server's config for b into dir as BACKEND.yaml.
+func writeConfig(dir string, b backend) error {
+	config := "backend: " + b.name + "\n" + b.config + "pool:\n  min_idle: 2\n  max_size: 4\nruntimes:\n  javascript:\n    enabled: false\n"
+	return os.WriteFile(filepath.Join(dir, b.name+".yaml"), []byte(config), 0o644)
 }
 
 // measureServer times, n times over: the first run_code of a new conversation, a later
@@ -278,17 +316,41 @@ func measureColdRun(coldRun []string, image string, n int) ([]time.Duration, err
 	return d, nil
 }
 
-// measureRawExec times one exec of `python3 -c CODE` through the engine API in a running
-// sandbox container: the floor that a later run_code call can approach.
-func measureRawExec(ctx context.Context, opts docker.Options, image string, n int) ([]time.Duration, error) {
-	b, err := docker.New(opts)
-	if err != nil {
-		return nil, err
-	}
-	defer b.Close()
+// benchSpec returns the spec of the sandboxes the bench creates itself.
+func benchSpec(image string) pool.Spec {
 	spec := pool.SandboxSpec(image, pool.SandboxLimits{WorkDirBytes: 64 << 20, TmpBytes: 64 << 20})
 	spec.Labels = map[string]string{pool.LabelManaged: "bench"}
-	id, err := b.Create(ctx, spec)
+	return spec
+}
+
+// measureColdSandbox times creating a sandbox through b and running the code in it, the
+// way a sandbox without a pool serves a call. The removal, which a caller need not wait
+// for, is not timed.
+func measureColdSandbox(ctx context.Context, b pool.Backend, image string, n int) ([]time.Duration, error) {
+	var d []time.Duration
+	for range n {
+		start := time.Now()
+		id, err := b.Create(ctx, benchSpec(image))
+		if err != nil {
+			return nil, err
+		}
+		res, err := b.Exec(ctx, id, pool.ExecCommand{Cmd: []string{"python3", "-c", code}, User: pool.CodeUser, WorkingDir: "/"})
+		elapsed := time.Since(start)
+		if removeErr := b.Remove(context.WithoutCancel(ctx), id); removeErr != nil && err == nil {
+			err = removeErr
+		}
+		if err != nil || res.ExitCode != 0 {
+			return nil, fmt.Errorf("cold sandbox exec: exit %d: %v", res.ExitCode, err)
+		}
+		d = append(d, elapsed)
+	}
+	return d, nil
+}
+
+// measureRawExec times one exec of `python3 -c CODE` through the engine API in a running
+// sandbox container: the floor that a later run_code call can approach.
+func measureRawExec(ctx context.Context, b pool.Backend, image string, n int) ([]time.Duration, error) {
+	id, err := b.Create(ctx, benchSpec(image))
 	if err != nil {
 		return nil, err
 	}

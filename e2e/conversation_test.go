@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -160,4 +162,57 @@ func checkUnknownSession(t *testing.T, c *client.Client, sessionID string) {
 			t.Errorf("run_code with ended session_id %q: text %q does not contain %q", sessionID, res.Text, want)
 		}
 	}
+}
+
+// TestConcurrentConversations starts 8 conversations at once on a pool of 2 warm
+// containers, checks that each gets a sandbox of its own, then ends them all at once and
+// checks that their containers are gone within 5 s.
+func TestConcurrentConversations(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, backend string) {
+		reserveServers(t, 1)
+		s := startServerOn(t, backend, httpTransport, "pool: {min_idle: 2, max_size: 8}\nruntimes:\n  javascript: {enabled: false}\n")
+		c := connect(t, s, statelessEra)
+
+		// Parallel subtests start and end the conversations at once; their group returns
+		// when all are done.
+		const n = 8
+		var mu sync.Mutex
+		hosts := map[string]string{} // container → session_id; guarded by mu
+		t.Run("start", func(t *testing.T) {
+			for i := range n {
+				t.Run(fmt.Sprint(i), func(t *testing.T) {
+					t.Parallel()
+					host, out := containerOf(t, c, "")
+					mu.Lock()
+					defer mu.Unlock()
+					if other, ok := hosts[host]; ok {
+						t.Errorf("conversations %s and %s share container %s", other, out.SessionID, host)
+					}
+					hosts[host] = out.SessionID
+				})
+			}
+		})
+		if len(hosts) != n {
+			t.Fatalf("%d conversations got %d containers, want %d", n, len(hosts), n)
+		}
+
+		began := time.Now()
+		t.Run("end", func(t *testing.T) {
+			for _, sessionID := range hosts {
+				t.Run(sessionID, func(t *testing.T) {
+					t.Parallel()
+					endSession(t, c, sessionID)
+				})
+			}
+		})
+		for host := range hosts {
+			waitContainerGone(t, s, host, 5*time.Second)
+		}
+		elapsed := time.Since(began)
+		t.Logf("%d conversations ended and their containers gone in %s", n, elapsed.Round(time.Millisecond))
+		if elapsed > 5*time.Second {
+			t.Errorf("%d conversations ended and their containers gone in %s, want within 5 s", n, elapsed.Round(time.Millisecond))
+		}
+	})
 }

@@ -3,19 +3,16 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"slices"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/moby/moby/api/types/system"
-	"github.com/moby/moby/client"
-
 	"github.com/sandbox-mcp/sandbox-mcp/internal/enginetest"
 	"github.com/sandbox-mcp/sandbox-mcp/pool"
 	"github.com/sandbox-mcp/sandbox-mcp/pool/docker"
+	"github.com/sandbox-mcp/sandbox-mcp/pool/kube"
 )
 
 // The images the servers under test run. They are built by `sandbox-mcp images build`.
@@ -26,46 +23,64 @@ const engineTimeout = 30 * time.Second
 
 // Backends that a server under test runs on, as its config names them.
 const (
-	dockerBackend = "docker"
-	podmanBackend = "podman"
+	dockerBackend     = "docker"
+	podmanBackend     = "podman"
+	kubernetesBackend = "kubernetes"
 )
 
 // backends are the backends that the conversation tests run on. The other tests run on
 // Docker only.
-var backends = []string{dockerBackend, podmanBackend}
+var backends = []string{dockerBackend, podmanBackend, kubernetesBackend}
 
 var (
 	enginesMu sync.Mutex
-	engines   = map[string]*client.Client{} // backend → engine client; guarded by enginesMu
+	engines   = map[string]pool.Backend{} // backend → engine connection; guarded by enginesMu
 )
 
-// engine returns the shared client of backend's engine, created on first use. Docker's is
-// at DOCKER_HOST or the default socket, and Podman's at the address a server with
-// `backend: podman` and no docker.host finds.
-func engine(backend string) (*client.Client, error) {
+// engine returns the shared connection to backend's engine, created on first use. Docker's
+// is at DOCKER_HOST or the default socket, Podman's at the address a server with
+// `backend: podman` and no docker.host finds, and the cluster's that of the current
+// kubeconfig.
+func engine(backend string) (pool.Backend, error) {
 	enginesMu.Lock()
 	defer enginesMu.Unlock()
-	if api, ok := engines[backend]; ok {
-		return api, nil
+	if b, ok := engines[backend]; ok {
+		return b, nil
 	}
-	opts := []client.Opt{client.FromEnv}
-	if backend == podmanBackend {
-		opts = append(opts, client.WithHost(docker.PodmanHost("")))
+	var b pool.Backend
+	var err error
+	switch backend {
+	case podmanBackend:
+		b, err = docker.New(docker.Options{Host: docker.PodmanHost(""), Profile: docker.PodmanProfile()})
+	case kubernetesBackend:
+		b, err = kube.New(kube.Options{Namespace: enginetest.KubeNamespace()})
+	default:
+		b, err = docker.New(docker.Options{})
 	}
-	api, err := client.New(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("creating the %s client: %w", backend, err)
+		return nil, fmt.Errorf("connecting to the %s engine: %w", backend, err)
 	}
-	engines[backend] = api
-	return api, nil
+	engines[backend] = b
+	return b, nil
 }
 
 func closeEngines() {
 	enginesMu.Lock()
 	defer enginesMu.Unlock()
-	for _, api := range engines {
-		_ = api.Close()
+	for _, b := range engines {
+		_ = b.Close()
 	}
+}
+
+// backendConfig returns the config lines that a server on backend needs besides the
+// backend key: for Kubernetes, the test cluster's namespace and node, and images loaded on
+// the node.
+func backendConfig(backend string) string {
+	if backend != kubernetesBackend {
+		return ""
+	}
+	return fmt.Sprintf("kubernetes: {namespace: %q, node_name: %q, image_pull_policy: Never, cpu_request: 0.01, memory_request: 16MiB}\n",
+		enginetest.KubeNamespace(), enginetest.KubeNode())
 }
 
 // forEachBackend runs test as a parallel subtest per backend, named after it. Each subtest
@@ -94,11 +109,15 @@ func requireBackend(t *testing.T, backend string) {
 	enginetest.RequireBackend(t, backend, func(ctx context.Context) error { return pingEngine(ctx, backend) })
 	ctx, cancel := context.WithTimeout(context.Background(), engineTimeout)
 	defer cancel()
-	api, _ := engine(backend)
-	checkEngineKind(ctx, t, api, backend)
-	for _, image := range requiredImages {
-		if _, err := api.ImageInspect(ctx, image); err != nil {
-			enginetest.Skip(t, "image %s is not available in %s (build it with `sandbox-mcp images build`): %v", image, backend, err)
+	b, _ := engine(backend)
+	// A cluster's images are on its nodes, out of the tests' sight: a missing one fails the
+	// server's pool with ErrImageNeverPull.
+	if d, ok := b.(*docker.Backend); ok {
+		checkEngineKind(ctx, t, d, backend)
+		for _, image := range requiredImages {
+			if found, err := d.ImageExists(ctx, image); err != nil || !found {
+				enginetest.Skip(t, "image %s is not available in %s (build it with `sandbox-mcp images build`): found %v, %v", image, backend, found, err)
+			}
 		}
 	}
 	if buildErr != nil {
@@ -106,30 +125,25 @@ func requireBackend(t *testing.T, backend string) {
 	}
 }
 
-// checkEngineKind fails t unless api leads to the engine that backend names, so that a
-// DOCKER_HOST pointing at Docker cannot pass for Podman. Podman names a version component
-// "Podman Engine".
-func checkEngineKind(ctx context.Context, t *testing.T, api *client.Client, backend string) {
+// checkEngineKind fails t unless b leads to the engine that backend names, so that a
+// DOCKER_HOST pointing at Docker cannot pass for Podman.
+func checkEngineKind(ctx context.Context, t *testing.T, b *docker.Backend, backend string) {
 	t.Helper()
-	version, err := api.ServerVersion(ctx, client.ServerVersionOptions{})
+	engine, err := b.Engine(ctx)
 	if err != nil {
 		t.Fatalf("reading the %s engine's version: %v", backend, err)
 	}
-	isPodman := slices.ContainsFunc(version.Components, func(c system.ComponentVersion) bool {
-		return strings.Contains(c.Name, "Podman")
-	})
-	if isPodman != (backend == podmanBackend) {
-		t.Fatalf("the engine at %s for backend %s has components %+v, want the engine the backend names", api.DaemonHost(), backend, version.Components)
+	if engine.Podman != (backend == podmanBackend) {
+		t.Fatalf("the engine for backend %s is %s %s, want the engine the backend names", backend, engine.Name(), engine.Version)
 	}
 }
 
 func pingEngine(ctx context.Context, backend string) error {
-	api, err := engine(backend)
+	b, err := engine(backend)
 	if err != nil {
 		return err
 	}
-	_, err = api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
-	return err
+	return b.Ping(ctx)
 }
 
 // sandboxContainer is what the tests need to know of one container of a server under test.
@@ -145,24 +159,21 @@ func (c sandboxContainer) String() string {
 // listContainers returns the containers, running or not, that server s created and that
 // carry every label in extra.
 func listContainers(ctx context.Context, s *server, extra map[string]string) ([]sandboxContainer, error) {
-	api, err := engine(s.backend)
+	b, err := engine(s.backend)
 	if err != nil {
 		return nil, err
 	}
-	filters := client.Filters{}
-	filters.Add("label", pool.LabelManaged+"=true", pool.LabelInstance+"="+s.instance)
-	for key, value := range extra {
-		filters.Add("label", key+"="+value)
-	}
+	labels := map[string]string{pool.LabelManaged: "true", pool.LabelInstance: s.instance}
+	maps.Copy(labels, extra)
 	ctx, cancel := context.WithTimeout(ctx, engineTimeout)
 	defer cancel()
-	listed, err := api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filters})
+	listed, err := b.List(ctx, labels)
 	if err != nil {
 		return nil, fmt.Errorf("listing containers of instance %s: %w", s.instance, err)
 	}
 	var out []sandboxContainer
-	for _, item := range listed.Items {
-		out = append(out, sandboxContainer{ID: item.ID, Labels: item.Labels})
+	for _, c := range listed {
+		out = append(out, sandboxContainer{ID: c.ID, Labels: c.Labels})
 	}
 	return out, nil
 }
@@ -207,21 +218,19 @@ func waitContainerGone(t *testing.T, s *server, prefix string, timeout time.Dura
 	}
 }
 
-// removeContainers force-removes every container of server s, so a failed test leaks
-// nothing. It returns the IDs it removed.
+// removeContainers removes every container of server s, so a failed test leaks nothing.
+// It returns the IDs it removed.
 func removeContainers(s *server) ([]string, error) {
 	list, err := listContainers(context.Background(), s, nil)
 	if err != nil {
 		return nil, err
 	}
-	api, _ := engine(s.backend)
+	b, _ := engine(s.backend)
 	ctx, cancel := context.WithTimeout(context.Background(), engineTimeout)
 	defer cancel()
 	var removed []string
 	for _, c := range list {
-		_, err := api.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-		// A conflict means that another removal, such as the server's own, is under way.
-		if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
+		if err := b.Remove(ctx, c.ID); err != nil {
 			return removed, fmt.Errorf("removing container %.12s: %w", c.ID, err)
 		}
 		removed = append(removed, c.ID)

@@ -93,7 +93,7 @@ func startServerOn(t *testing.T, backend, transport, config string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	configPath := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(configPath, []byte("backend: "+backend+"\n"+config), 0o644); err != nil {
+	if err := os.WriteFile(configPath, []byte("backend: "+backend+"\n"+backendConfig(backend)+config), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s := &server{backend: backend, transport: transport, logPath: filepath.Join(dir, "server.log"), exited: make(chan struct{})}

@@ -67,7 +67,7 @@ type Spec struct {
 	// an exec there may run as any user. Kubernetes cannot choose an exec's user, so it
 	// starts one container per user in the pod, and an exec as an unlisted user fails.
 	ExecUsers []string
-	Env  []string
+	Env       []string
 
 	// Network attaches the container to a network: NetworkName, or the engine's default
 	// network when NetworkName is empty. False means no network at all (only loopback).

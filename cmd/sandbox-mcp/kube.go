@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/klog/v2"
 
 	"github.com/sandbox-mcp/sandbox-mcp/config"
 	"github.com/sandbox-mcp/sandbox-mcp/pool"
@@ -49,14 +50,38 @@ func kubeOptions(cfg config.Config, log *slog.Logger) kube.Options {
 	}
 }
 
-// newKubeBackend returns the Kubernetes backend that cfg selects.
+// newKubeBackend returns the Kubernetes backend that cfg selects. It sends client-go's own
+// log lines, which would otherwise go to stderr in klog's format, to log at debug level:
+// they report conditions that the backend handles, such as the end of an exec stream when
+// a call is cancelled.
 func newKubeBackend(cfg config.Config, log *slog.Logger) (pool.Backend, error) {
+	klog.SetSlogLogger(slog.New(debugHandler{log.Handler()}).With("component", "client-go"))
 	b, err := kube.New(kubeOptions(cfg, log))
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the kubernetes cluster: %w", err)
 	}
 	log.Info("engine connection", "backend", kubernetesBackend, "host", b.Host(), "namespace", b.Namespace())
 	return b, nil
+}
+
+// debugHandler passes every record to its handler at debug level.
+type debugHandler struct{ slog.Handler }
+
+func (h debugHandler) Enabled(ctx context.Context, _ slog.Level) bool {
+	return h.Handler.Enabled(ctx, slog.LevelDebug)
+}
+
+func (h debugHandler) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = slog.LevelDebug
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h debugHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return debugHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h debugHandler) WithGroup(name string) slog.Handler {
+	return debugHandler{h.Handler.WithGroup(name)}
 }
 
 // doctorKube checks the cluster connection and starts a trial sandbox pod. report is
@@ -92,4 +117,3 @@ func doctorKube(cfg config.Config, report func(ok bool, what, detail, fix string
 	report(err == nil, "sandbox start", detail,
 		"make the image available to the nodes: push it to a registry they pull from, or load it into each node's container runtime (scripts/kube/load-images.sh does that for the test cluster)")
 }
-

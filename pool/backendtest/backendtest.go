@@ -52,8 +52,6 @@ type Differences struct {
 	// loopback, and a policy outside the container stops its traffic. The backend's own
 	// tests check that policy; the suite skips its check for interfaces.
 	NetworkPolicy bool
-	// PlainTmpfs means tmpfs mounts are mode 0777 without the sticky bit.
-	PlainTmpfs bool
 	// PidsLimit, when not zero, is the pids limit the engine sets on every sandbox in
 	// place of Spec.Limits.Pids.
 	PidsLimit int64

@@ -3,7 +3,6 @@ package kube
 import (
 	"context"
 	"errors"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,54 +17,18 @@ import (
 	"github.com/sandbox-mcp/sandbox-mcp/pool/backendtest"
 )
 
-// The tests run against the cluster of the current kubeconfig (KUBECONFIG), which
-// scripts/kube/up.sh brings up. These variables adapt them to another cluster.
-const (
-	// namespaceEnv names the namespace of the test pods; default "sandbox-mcp".
-	namespaceEnv = "SANDBOX_MCP_TEST_KUBE_NAMESPACE"
-	// nodeEnv names the node to bind test pods to; default "127.0.0.1", the node of the
-	// test cluster, which has no scheduler. "-" leaves pods to the scheduler.
-	nodeEnv = "SANDBOX_MCP_TEST_KUBE_NODE"
-	// pidsEnv is the kubelet's podPidsLimit; default 256, as scripts/kube sets it.
-	pidsEnv = "SANDBOX_MCP_TEST_KUBE_PIDS"
-)
-
-// testOptions returns the Options the tests use, from the environment.
+// testOptions returns the Options of the test cluster, from the environment.
 func testOptions() Options {
-	namespace := os.Getenv(namespaceEnv)
-	if namespace == "" {
-		namespace = "sandbox-mcp"
-	}
-	node := os.Getenv(nodeEnv)
-	switch node {
-	case "":
-		node = "127.0.0.1"
-	case "-":
-		node = ""
-	}
 	return Options{
-		Namespace:           namespace,
+		Namespace:           enginetest.KubeNamespace(),
 		ManageNetworkPolicy: true,
 		Pod: PodOptions{
-			NodeName:           node,
+			NodeName:           enginetest.KubeNode(),
 			ImagePullPolicy:    corev1.PullNever,
 			CPURequestMilli:    10,
 			MemoryRequestBytes: 16 << 20,
 		},
 	}
-}
-
-// testPidsLimit returns the kubelet's podPidsLimit that the test cluster sets.
-func testPidsLimit(t testing.TB) int64 {
-	s := os.Getenv(pidsEnv)
-	if s == "" {
-		return 256
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		t.Fatalf("%s=%q: %v", pidsEnv, s, err)
-	}
-	return n
 }
 
 // newTestBackend returns a Backend on the test cluster that t closes when it ends, after
@@ -91,11 +54,14 @@ func newTestBackend(t testing.TB) *Backend {
 
 func TestBackendConformance(t *testing.T) {
 	newTestBackend(t)
+	pids, err := enginetest.KubePidsLimit()
+	if err != nil {
+		t.Fatal(err)
+	}
 	diff := backendtest.Differences{
 		ExecUsersOnly: true,
 		NetworkPolicy: true,
-		PlainTmpfs:    true,
-		PidsLimit:     testPidsLimit(t),
+		PidsLimit:     pids,
 	}
 	backendtest.Run(t, func(t *testing.T) pool.Backend { return newTestBackend(t) }, enginetest.Image(), diff)
 }
@@ -222,4 +188,37 @@ func TestCreateUnfit(t *testing.T) {
 	if err != nil || len(left) != 0 {
 		t.Errorf("List() after the failed Create = %v, %v, want no pods", left, err)
 	}
+}
+
+// TestCodeCannotStopContainer checks that code in the exec container can neither signal
+// its PID 1 away nor forge the stop mark, and that Remove still finishes quickly.
+func TestCodeCannotStopContainer(t *testing.T) {
+	b := newTestBackend(t)
+	ctx := context.Background()
+	id, err := b.Create(ctx, sandboxSpec(t))
+	if err != nil {
+		t.Fatalf("Create() = %v, want nil error", err)
+	}
+	defer b.Remove(context.Background(), id)
+
+	var stderr strings.Builder
+	script := `touch ` + stopDir + `/stopping 2>&1; kill -TERM 1; kill -KILL 1; kill -KILL -1; sleep 1.5`
+	if _, err := b.Exec(ctx, id, pool.ExecCommand{Cmd: []string{"sh", "-c", script}, User: pool.CodeUser, Stderr: &stderr}); err != nil {
+		t.Fatalf("Exec(%q) = %v", script, err)
+	}
+	status, err := b.Inspect(ctx, id)
+	if err != nil || !status.Running {
+		t.Fatalf("Inspect() after the code signalled PID 1 = %+v, %v, want running", status, err)
+	}
+	var out strings.Builder
+	result, err := b.Exec(ctx, id, pool.ExecCommand{Cmd: []string{"id", "-u"}, User: pool.CodeUser, Stdout: &out})
+	if err != nil || result.ExitCode != 0 || out.String() != "65534\n" {
+		t.Errorf("Exec(id -u) after the code signalled PID 1 = %d, %q, %v, want 0, \"65534\\n\"", result.ExitCode, out.String(), err)
+	}
+
+	start := time.Now()
+	if err := b.Remove(ctx, id); err != nil {
+		t.Fatalf("Remove() = %v", err)
+	}
+	t.Logf("Remove() took %v", time.Since(start).Round(time.Millisecond))
 }

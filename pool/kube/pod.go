@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -87,13 +88,22 @@ func (e execInfo) container(user string) (string, bool) {
 // the wait builtin collects every child that exits, orphans adopted from execs included,
 // so no zombie outlives its parent for long. Signals that a process sends to the PID 1 of
 // its own PID namespace arrive only when PID 1 handles them.
+//
+// When the kubelet stops a pod, it sends SIGTERM to every container at once. The main
+// container's PID 1 then marks the pod as stopping in stopDir, which only the main
+// container can write, and the other containers' PID 1 exits on seeing the mark. SIGTERM
+// that code sends to its container's PID 1 finds no mark, so the container lives on.
 const (
+	// stopDir is the mount point of the stop volume in every container.
+	stopDir = "/run/sandbox-mcp"
 	// initScript runs the spec's command and exits on SIGTERM.
-	initScript = `trap 'exit 0' TERM; "$@" & wait $!`
-	// idleScript keeps an exec container alive. It handles no signal, so code in that
-	// container cannot stop it, and restarts its sleep when the code kills that. The
-	// kubelet kills it after the grace period.
-	idleScript = `while :; do sleep 86400 & wait $!; done`
+	initScript = `trap 'touch ` + stopDir + `/stopping; exit 0' TERM; "$@" & wait $!`
+	// idleScript keeps an exec container alive, restarting its sleep when code kills it.
+	// On SIGTERM it waits up to a second for the stop mark.
+	idleScript = `trap 'i=0; while [ $i -lt 10 ]; do [ -e ` + stopDir + `/stopping ] && exit 0; sleep 0.1; i=$((i + 1)); done' TERM
+while :; do sleep 86400 & wait $!; done`
+	// stopVolume names the volume mounted at stopDir.
+	stopVolume = "stop"
 )
 
 // podFor returns the pod that runs spec. Its name is a prefix; the API server completes it.
@@ -105,8 +115,12 @@ func podFor(spec pool.Spec, opts PodOptions) (*corev1.Pod, error) {
 	info := execInfo{Containers: make(map[string]string), NoFile: spec.Limits.NoFile}
 	volumes, mounts := tmpfsVolumes(spec.Tmpfs)
 	var containers []corev1.Container
+	volumes = append(volumes, corev1.Volume{Name: stopVolume, VolumeSource: corev1.VolumeSource{
+		EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: resource.NewQuantity(64<<10, resource.BinarySI)},
+	}})
 	for i, u := range users {
-		c := containerFor(spec, opts, u, mounts)
+		stop := corev1.VolumeMount{Name: stopVolume, MountPath: stopDir, ReadOnly: i > 0}
+		c := containerFor(spec, opts, u, slices.Concat(mounts, []corev1.VolumeMount{stop}))
 		if i == 0 {
 			c.Name = mainContainer
 			c.Command = spec.Command
@@ -224,8 +238,8 @@ func containerFor(spec pool.Spec, opts PodOptions, u podUser, mounts []corev1.Vo
 	}
 }
 
-// tmpfsVolumes returns a memory-backed emptyDir volume for each tmpfs, and its mount.
-// Unlike a Docker tmpfs, an emptyDir is mode 0777 without the sticky bit.
+// tmpfsVolumes returns a memory-backed emptyDir volume for each tmpfs, and its mount. The
+// kubelet mounts it world-writable with the sticky bit, as Docker mounts a tmpfs.
 func tmpfsVolumes(tmpfs []pool.Tmpfs) ([]corev1.Volume, []corev1.VolumeMount) {
 	var volumes []corev1.Volume
 	var mounts []corev1.VolumeMount

@@ -62,8 +62,12 @@ func TestPodForHardening(t *testing.T) {
 		if diff := cmp.Diff([]corev1.EnvVar{{Name: "A", Value: "1"}, {Name: "B", Value: "x=y"}}, c.Env); diff != "" {
 			t.Errorf("container %s env (-want +got):\n%s", c.Name, diff)
 		}
-		if len(c.VolumeMounts) != 2 {
-			t.Errorf("container %s mounts = %v, want the two tmpfs", c.Name, c.VolumeMounts)
+		if len(c.VolumeMounts) != 3 {
+			t.Errorf("container %s mounts = %v, want the two tmpfs and the stop volume", c.Name, c.VolumeMounts)
+		}
+		stop := c.VolumeMounts[len(c.VolumeMounts)-1]
+		if wantReadOnly := c.Name != mainContainer; stop.MountPath != stopDir || stop.ReadOnly != wantReadOnly {
+			t.Errorf("container %s stop mount = %+v, want %s, read-only %v", c.Name, stop, stopDir, wantReadOnly)
 		}
 	}
 	if diff := cmp.Diff(wantNames, names); diff != "" {

@@ -3,18 +3,16 @@ package kube
 import (
 	"context"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/sandbox-mcp/sandbox-mcp/pool"
 )
-
-// removePoll is the interval at which Remove checks whether a deleted pod is gone.
-const removePoll = 100 * time.Millisecond
 
 // Inspect returns the state of pod id. The pod runs while every container of it runs and
 // it is not being deleted. OOMKilled reports a container that the OOM killer ended; ExitCode
@@ -54,18 +52,55 @@ func (b *Backend) Remove(ctx context.Context, id string) error {
 	if err := b.delete(ctx, id); err != nil {
 		return err
 	}
+	if err := b.waitGone(ctx, id); err != nil {
+		return fmt.Errorf("waiting for pod %s to go: %w", id, err)
+	}
+	return nil
+}
+
+// waitGone returns when pod id no longer exists. It watches the pod, and starts again
+// when the API server ends the watch.
+func (b *Backend) waitGone(ctx context.Context, id string) error {
+	pods := b.api.CoreV1().Pods(b.namespace)
 	for {
-		_, err := b.api.CoreV1().Pods(b.namespace).Get(ctx, id, metav1.GetOptions{})
+		pod, err := pods.Get(ctx, id, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("waiting for pod %s to go: %w", id, classify(err, nil))
+			return classify(err, nil)
 		}
+		w, err := pods.Watch(ctx, metav1.ListOptions{
+			FieldSelector:   fields.OneTermEqualSelector("metadata.name", id).String(),
+			ResourceVersion: pod.ResourceVersion,
+		})
+		if err != nil {
+			return classify(err, nil)
+		}
+		deleted := waitDeleted(ctx, w)
+		w.Stop()
+		if deleted {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// waitDeleted reports whether w delivered a Deleted event before it ended or ctx was done.
+func waitDeleted(ctx context.Context, w watch.Interface) bool {
+	for {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for pod %s to go: %w", id, ctx.Err())
-		case <-time.After(removePoll):
+			return false
+		case event, ok := <-w.ResultChan():
+			if !ok {
+				return false
+			}
+			if event.Type == watch.Deleted {
+				return true
+			}
 		}
 	}
 }
