@@ -99,7 +99,10 @@ func doctorKube(cfg config.Config, report func(ok bool, what, detail, fix string
 		report(false, "cluster", err.Error(), "check the API server address in the kubeconfig, the namespace, and the RBAC Role in the README")
 		return
 	}
-	version, _ := b.ServerVersion()
+	version, err := b.ServerVersion(ctx)
+	if err != nil {
+		version = "(version unknown: " + err.Error() + ")"
+	}
 	report(true, "cluster", fmt.Sprintf("Kubernetes %s at %s, namespace %s", version, b.Host(), b.Namespace()), "")
 
 	runtimes := cfg.EnabledRuntimes()

@@ -10,11 +10,14 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -126,23 +129,24 @@ func (b *Backend) Host() string {
 	return b.rest.Host
 }
 
-// Ping checks that the API server answers and that the namespace exists. Any failure wraps
-// pool.ErrEngineUnavailable.
+// Ping checks that the API server at Host answers and lets the backend list pods in its
+// namespace. Any failure wraps pool.ErrEngineUnavailable.
 func (b *Backend) Ping(ctx context.Context) error {
-	if _, err := b.api.Discovery().ServerVersion(); err != nil {
-		return fmt.Errorf("reaching the kubernetes API server at %s: %w: %w", b.rest.Host, pool.ErrEngineUnavailable, err)
-	}
-	if _, err := b.api.CoreV1().Pods(b.namespace).List(ctx, listOne()); err != nil {
-		return fmt.Errorf("listing pods in namespace %s: %w: %w", b.namespace, pool.ErrEngineUnavailable, err)
+	if _, err := b.api.CoreV1().Pods(b.namespace).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+		return fmt.Errorf("listing pods in namespace %s at %s: %w: %w", b.namespace, b.rest.Host, pool.ErrEngineUnavailable, err)
 	}
 	return nil
 }
 
 // ServerVersion returns the API server's version, such as "v1.37.2".
-func (b *Backend) ServerVersion() (string, error) {
-	v, err := b.api.Discovery().ServerVersion()
+func (b *Backend) ServerVersion(ctx context.Context) (string, error) {
+	body, err := b.api.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
 	if err != nil {
-		return "", fmt.Errorf("reading the kubernetes version: %w: %w", pool.ErrEngineUnavailable, err)
+		return "", fmt.Errorf("reading the kubernetes version: %w", classify(err, nil))
+	}
+	var v version.Info
+	if err := json.Unmarshal(body, &v); err != nil {
+		return "", fmt.Errorf("decoding the kubernetes version: %w", err)
 	}
 	return v.GitVersion, nil
 }

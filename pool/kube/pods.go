@@ -159,8 +159,3 @@ func hasAll(got, want map[string]string) bool {
 	}
 	return true
 }
-
-// listOne asks for at most one object: enough to check access.
-func listOne() metav1.ListOptions {
-	return metav1.ListOptions{Limit: 1}
-}
