@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -174,38 +175,51 @@ func TestConcurrentConversations(t *testing.T) {
 		s := startServerOn(t, backend, httpTransport, "pool: {min_idle: 2, max_size: 8}\nruntimes:\n  javascript: {enabled: false}\n")
 		c := connect(t, s, statelessEra)
 
-		// Parallel subtests start and end the conversations at once; their group returns
-		// when all are done.
+		// Goroutines make the calls, because parallel subtests would run only GOMAXPROCS at
+		// a time. They report through errs, since only the test goroutine may stop the test.
 		const n = 8
 		var mu sync.Mutex
 		hosts := map[string]string{} // container → session_id; guarded by mu
-		t.Run("start", func(t *testing.T) {
-			for i := range n {
-				t.Run(fmt.Sprint(i), func(t *testing.T) {
-					t.Parallel()
-					host, out := containerOf(t, c, "")
-					mu.Lock()
-					defer mu.Unlock()
-					if other, ok := hosts[host]; ok {
-						t.Errorf("conversations %s and %s share container %s", other, out.SessionID, host)
-					}
-					hosts[host] = out.SessionID
-				})
+		errs := make(chan error, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				host, sessionID, err := startConversation(c)
+				mu.Lock()
+				defer mu.Unlock()
+				if other, ok := hosts[host]; ok && err == nil {
+					err = fmt.Errorf("conversations %s and %s share container %s", other, sessionID, host)
+				}
+				hosts[host] = sessionID
+				errs <- err
+			})
+		}
+		wg.Wait()
+		for range n {
+			if err := <-errs; err != nil {
+				t.Error(err)
 			}
-		})
+		}
 		if len(hosts) != n {
 			t.Fatalf("%d conversations got %d containers, want %d", n, len(hosts), n)
 		}
 
 		began := time.Now()
-		t.Run("end", func(t *testing.T) {
-			for _, sessionID := range hosts {
-				t.Run(sessionID, func(t *testing.T) {
-					t.Parallel()
-					endSession(t, c, sessionID)
-				})
+		for _, sessionID := range hosts {
+			wg.Go(func() {
+				res, err := callTool(c, "end_session", map[string]any{"session_id": sessionID})
+				if err == nil && res.IsError {
+					err = fmt.Errorf("end_session(%q) = error %q", sessionID, res.Text)
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		for range n {
+			if err := <-errs; err != nil {
+				t.Error(err)
 			}
-		})
+		}
 		for host := range hosts {
 			waitContainerGone(t, s, host, 5*time.Second)
 		}
@@ -215,4 +229,18 @@ func TestConcurrentConversations(t *testing.T) {
 			t.Errorf("%d conversations ended and their containers gone in %s, want within 5 s", n, elapsed.Round(time.Millisecond))
 		}
 	})
+}
+
+// startConversation starts a conversation on c and returns its container's host name and
+// its session_id. Unlike containerOf, it may run outside the test goroutine.
+func startConversation(c *client.Client) (host, sessionID string, err error) {
+	res, err := callTool(c, "run_code", runArgs{Code: hostnameCode}.arguments())
+	if err != nil {
+		return "", "", err
+	}
+	var out runOutput
+	if err := json.Unmarshal(res.Structured, &out); err != nil || res.IsError {
+		return "", "", fmt.Errorf("run_code(hostname) = isError %v, %v; text:\n%s", res.IsError, err, res.Text)
+	}
+	return strings.TrimSpace(out.Stdout), out.SessionID, nil
 }
