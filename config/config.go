@@ -62,8 +62,8 @@ type Kubernetes struct {
 	// NodeName binds every pod to one node, for clusters without a scheduler.
 	NodeName string `yaml:"node_name" jsonschema_description:"Bind every pod to this node, bypassing the scheduler. Empty lets the scheduler place pods."`
 	// RuntimeClassName selects a RuntimeClass such as gVisor or Kata. Empty means
-	// sandbox.runtime, which names a RuntimeClass on this backend.
-	RuntimeClassName string `yaml:"runtime_class_name" jsonschema_description:"RuntimeClass of the pods, such as one for gVisor or Kata. Empty uses sandbox.runtime as the RuntimeClass name."`
+	// sandbox.oci_runtime, which names a RuntimeClass on this backend.
+	RuntimeClassName string `yaml:"runtime_class_name" jsonschema_description:"RuntimeClass of the pods, such as one for gVisor or Kata. Empty uses sandbox.oci_runtime as the RuntimeClass name."`
 	// NodeSelector restricts the nodes that pods run on.
 	NodeSelector map[string]string `yaml:"node_selector,omitempty" jsonschema_description:"Node labels a node must have to run sandbox pods."`
 	// Tolerations let pods run on tainted nodes.

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Reaper removes containers that carry this project's labels but that no live server
@@ -32,21 +35,46 @@ func (r *Reaper) Sweep(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("listing containers: %w", err)
 	}
-	removed := 0
-	var errs []error
+	var orphans []Container
 	for _, c := range list {
-		if !r.orphan(c) {
-			continue
+		if r.orphan(c) {
+			orphans = append(orphans, c)
 		}
-		if err := r.Backend.Remove(ctx, c.ID); err != nil {
-			errs = append(errs, fmt.Errorf("removing orphan %s: %w", c.ID, err))
-			continue
-		}
-		removed++
+	}
+	return r.removeAll(ctx, orphans, func(c Container) {
 		logger(r.Logger).Info("orphan container removed", "container_id", c.ID,
 			"instance", c.Labels[LabelInstance], "reason", ReasonOrphan)
+	})
+}
+
+// removeParallel bounds the removals that removeAll runs at once. A removal mostly waits for
+// the engine: a Kubernetes pod takes about a second to go.
+const removeParallel = 8
+
+// removeAll removes containers, up to removeParallel at once, calls removed after each
+// removal that succeeded, and returns how many it removed.
+func (r *Reaper) removeAll(ctx context.Context, containers []Container, removed func(Container)) (int, error) {
+	var mu sync.Mutex
+	n := 0
+	var errs []error
+	var g errgroup.Group
+	g.SetLimit(removeParallel)
+	for _, c := range containers {
+		g.Go(func() error {
+			err := r.Backend.Remove(ctx, c.ID)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("removing %s: %w", c.ID, err))
+				return nil
+			}
+			n++
+			removed(c)
+			return nil
+		})
 	}
-	return removed, errors.Join(errs...)
+	_ = g.Wait() // the goroutines report through errs
+	return n, errors.Join(errs...)
 }
 
 func (r *Reaper) orphan(c Container) bool {
@@ -85,9 +113,5 @@ func (r *Reaper) RemoveOwn(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("listing containers: %w", err)
 	}
-	var errs []error
-	for _, c := range list {
-		errs = append(errs, r.Backend.Remove(ctx, c.ID))
-	}
-	return len(list), errors.Join(errs...)
+	return r.removeAll(ctx, list, func(Container) {})
 }

@@ -269,8 +269,12 @@ func (a *app) close(ctx context.Context) error {
 	wg.Wait()
 	sweepCtx, cancel := context.WithTimeout(context.Background(), finalSweepTimeout)
 	defer cancel()
-	if n, err := a.reaper.RemoveOwn(sweepCtx); err != nil || n > 0 {
-		a.log.Info("removed remaining containers of this instance", "count", n, "error", err)
+	n, err := a.reaper.RemoveOwn(sweepCtx)
+	if n > 0 {
+		a.log.Info("removed remaining containers of this instance", "count", n)
+	}
+	if err != nil {
+		a.log.Warn("removing remaining containers of this instance failed", "error", err)
 		errs = append(errs, err)
 	}
 	errs = append(errs, a.instance.Close(), a.backend.Close())

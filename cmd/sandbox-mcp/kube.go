@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"log/slog"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/klog/v2"
 
 	"github.com/sandbox-mcp/sandbox-mcp/config"
@@ -71,7 +74,12 @@ func (h debugHandler) Enabled(ctx context.Context, _ slog.Level) bool {
 	return h.Handler.Enabled(ctx, slog.LevelDebug)
 }
 
+// Handle drops r unless the handler takes debug records: logr's slog bridge calls Handle
+// for errors without asking Enabled first.
 func (h debugHandler) Handle(ctx context.Context, r slog.Record) error {
+	if !h.Handler.Enabled(ctx, slog.LevelDebug) {
+		return nil
+	}
 	r.Level = slog.LevelDebug
 	return h.Handler.Handle(ctx, r)
 }
@@ -84,8 +92,8 @@ func (h debugHandler) WithGroup(name string) slog.Handler {
 	return debugHandler{h.Handler.WithGroup(name)}
 }
 
-// doctorKube checks the cluster connection and starts a trial sandbox pod. report is
-// doctor's.
+// doctorKube checks the cluster connection and starts a trial sandbox pod per runtime.
+// report is doctor's.
 func doctorKube(cfg config.Config, report func(ok bool, what, detail, fix string)) {
 	b, err := kube.New(kubeOptions(cfg, nil))
 	if err != nil {
@@ -93,10 +101,10 @@ func doctorKube(cfg config.Config, report func(ok bool, what, detail, fix string
 		return
 	}
 	defer b.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.Kubernetes.StartTimeout+doctorTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), doctorTimeout)
 	defer cancel()
 	if err := b.Ping(ctx); err != nil {
-		report(false, "cluster", err.Error(), "check the API server address in the kubeconfig, the namespace, and the RBAC Role in the README")
+		report(false, "cluster", err.Error(), kubeFix(err, b.Namespace()))
 		return
 	}
 	version, err := b.ServerVersion(ctx)
@@ -105,18 +113,38 @@ func doctorKube(cfg config.Config, report func(ok bool, what, detail, fix string
 	}
 	report(true, "cluster", fmt.Sprintf("Kubernetes %s at %s, namespace %s", version, b.Host(), b.Namespace()), "")
 
-	runtimes := cfg.EnabledRuntimes()
-	if len(runtimes) == 0 {
-		return
+	// Images live on the nodes or in a registry, out of the server's sight, and a pod can
+	// fail in ways only a start shows: a trial pod per runtime finds out.
+	for _, rs := range cfg.EnabledRuntimes() {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.Kubernetes.StartTimeout+doctorTimeout)
+		err := startTrialSandbox(ctx, b, rs, false)
+		cancel()
+		detail := "a sandbox pod starts from " + rs.Image
+		if err != nil {
+			detail = err.Error()
+		}
+		report(err == nil, "sandbox start of "+rs.Name, detail, kubeFix(err, b.Namespace()))
 	}
-	// Images live on the nodes or in a registry, out of the server's sight: a trial pod
-	// shows whether one starts.
-	rs := runtimes[0]
-	err = startTrialSandbox(ctx, b, rs, false)
-	detail := "a " + rs.Name + " sandbox pod starts from " + rs.Image
-	if err != nil {
-		detail = err.Error()
+}
+
+// kubeFix returns the fix doctor prints for err from the Kubernetes backend.
+func kubeFix(err error, namespace string) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, pool.ErrEngineUnavailable):
+		return "check the API server address and credentials in the kubeconfig"
+	case apierrors.IsNotFound(err) && strings.Contains(err.Error(), "namespaces"):
+		return "create the namespace (kubectl create namespace " + namespace + "), or set kubernetes.namespace to an existing one"
+	case apierrors.IsForbidden(err) && strings.Contains(err.Error(), "RuntimeClass"):
+		return "set kubernetes.runtime_class_name (or sandbox.oci_runtime) to a RuntimeClass of the cluster (kubectl get runtimeclass), or leave both empty"
+	case apierrors.IsForbidden(err), apierrors.IsUnauthorized(err):
+		return "apply deploy/kubernetes/role.yaml in namespace " + namespace + " and bind it to the identity of the kubeconfig with a RoleBinding"
+	case errors.Is(err, pool.ErrImageNotFound):
+		return "make the image available to the nodes: push it to a registry they pull from, or load it into each node's container runtime (scripts/kube/load-images.sh does that for the test cluster)"
+	case strings.Contains(err.Error(), "no scheduler assigned"):
+		return "set kubernetes.node_name to a node of the cluster, or run a scheduler"
+	default:
+		return "correct what the message names"
 	}
-	report(err == nil, "sandbox start", detail,
-		"make the image available to the nodes: push it to a registry they pull from, or load it into each node's container runtime (scripts/kube/load-images.sh does that for the test cluster)")
 }

@@ -53,7 +53,7 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	for _, name := range unknownEnv(os.Environ()) {
-		log.Warn("ignoring unknown environment variable; `sandbox-mcp config schema` lists the keys", "name", name)
+		log.Warn("ignoring environment variable that sets no key; only keys with a single value outside runtimes have one, and `sandbox-mcp config schema` lists the keys", "name", name)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)

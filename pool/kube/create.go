@@ -203,10 +203,23 @@ func pending(pod *corev1.Pod) string {
 			parts = append(parts, fmt.Sprintf("container %s: %s", s.Name, reasonText(w.Reason, w.Message)))
 		}
 	}
+	if pod.Spec.NodeName == "" && !hasCondition(pod, corev1.PodScheduled) {
+		parts = append(parts, "no scheduler assigned the pod to a node (on a cluster without a scheduler, set kubernetes.node_name)")
+	}
 	if len(parts) == 0 {
 		return fmt.Sprintf("phase %s", pod.Status.Phase)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// hasCondition reports whether pod has a condition of type kind, whatever its status.
+func hasCondition(pod *corev1.Pod, kind corev1.PodConditionType) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == kind {
+			return true
+		}
+	}
+	return false
 }
 
 // reasonText joins a Kubernetes reason and message.

@@ -118,7 +118,7 @@ func (b *Backend) execError(ctx context.Context, id string, err error) error {
 	return err
 }
 
-// phaseText describes pod's phase, or says it is being deleted.
+// phaseText returns pod's phase, or "being deleted".
 func phaseText(pod *corev1.Pod) string {
 	if pod.DeletionTimestamp != nil {
 		return "being deleted"

@@ -1,4 +1,4 @@
-// Package kube is a pool.Backend on Kubernetes. A sandbox container is a Pod; execs and file
+// Package kube is a pool.Backend on Kubernetes. A sandbox container is a Pod. Execs and file
 // copies go through the API server's exec subresource, so the server needs no access to the
 // nodes.
 //
@@ -129,11 +129,12 @@ func (b *Backend) Host() string {
 	return b.rest.Host
 }
 
-// Ping checks that the API server at Host answers and lets the backend list pods in its
-// namespace. Any failure wraps pool.ErrEngineUnavailable.
+// Ping checks that the API server at Host responds and lets the backend list pods in its
+// namespace. An API server that does not respond returns an error wrapping
+// pool.ErrEngineUnavailable; a refusal, such as a missing RBAC permission, does not.
 func (b *Backend) Ping(ctx context.Context) error {
 	if _, err := b.api.CoreV1().Pods(b.namespace).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
-		return fmt.Errorf("listing pods in namespace %s at %s: %w: %w", b.namespace, b.rest.Host, pool.ErrEngineUnavailable, err)
+		return fmt.Errorf("listing pods in namespace %s at %s: %w", b.namespace, b.rest.Host, classify(err, nil))
 	}
 	return nil
 }

@@ -68,8 +68,9 @@ type PodOptions struct {
 	TerminationGracePeriodSeconds int64
 }
 
-// execInfo is what Exec needs to know of a pod, kept in an annotation so that any server
-// replica can exec into any pod. Containers maps each user ("uid:gid") to its container.
+// execInfo is the part of a pod's spec that Exec needs. It is kept in an annotation, so that
+// any server replica can exec into any pod. Containers maps each user ("uid:gid") to its
+// container.
 type execInfo struct {
 	Containers map[string]string `json:"containers"`
 	NoFile     int64             `json:"nofile,omitempty"`

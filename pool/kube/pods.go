@@ -105,7 +105,7 @@ func waitDeleted(ctx context.Context, w watch.Interface) bool {
 	}
 }
 
-// delete asks the API server to delete pod id. A pod that is already gone is success.
+// delete deletes pod id without waiting for it to go. A pod that is already gone is success.
 func (b *Backend) delete(ctx context.Context, id string) error {
 	b.forget(id)
 	background := metav1.DeletePropagationBackground
