@@ -96,7 +96,11 @@ func (p *Pool) handOutLocked(c *container) {
 // createContainer creates, starts and warms c's container. On failure nothing is left
 // behind in the engine.
 func (p *Pool) createContainer(ctx context.Context, c *container, conversation string) error {
-	ctx, cancel := context.WithTimeout(ctx, createTimeout)
+	timeout := p.cfg.CreateTimeout
+	if timeout <= 0 {
+		timeout = DefaultCreateTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
 

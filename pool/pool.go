@@ -27,10 +27,11 @@ const (
 
 // Timeouts of engine work the pool does on its own behalf.
 const (
-	createTimeout = 2 * time.Minute
-	removeTimeout = 30 * time.Second
-	maxBackoff    = 30 * time.Second
-	minBackoff    = 500 * time.Millisecond
+	// DefaultCreateTimeout is the CreateTimeout of a Config that leaves it zero.
+	DefaultCreateTimeout = 2 * time.Minute
+	removeTimeout        = 30 * time.Second
+	maxBackoff           = 30 * time.Second
+	minBackoff           = 500 * time.Millisecond
 	// leaseAttempts bounds how many idle containers one Lease discards as unhealthy.
 	leaseAttempts = 3
 )
@@ -48,7 +49,10 @@ type Config struct {
 	MinIdle        int
 	MaxSize        int
 	AcquireTimeout time.Duration
-	Exhaustion     Exhaustion
+	// CreateTimeout bounds the creation and warm-up of one container. Zero means 2 minutes.
+	// The reaper's grace for untracked containers of this instance must exceed it.
+	CreateTimeout time.Duration
+	Exhaustion    Exhaustion
 	// MaxLifetime is how long a container may wait idle in the pool before it is replaced.
 	MaxLifetime         time.Duration
 	HealthCheckInterval time.Duration

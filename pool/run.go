@@ -90,8 +90,8 @@ func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, 
 	start := time.Now()
 	res, err := b.Exec(runCtx, id, cmd)
 	result := RunResult{ExitCode: res.ExitCode, Duration: time.Since(start)}
-	if err == nil && notStarted(res, stdout) {
-		return result, recoverNotStarted(b, id, stdout)
+	if err == nil && notStarted(res, stdout, stderr) {
+		return result, recoverNotStarted(b, id, stdout, stderr)
 	}
 	stopped := err != nil && runCtx.Err() != nil
 	if stopped {
@@ -121,17 +121,25 @@ func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, 
 	return result, err
 }
 
-// notStarted reports that the engine could not start the run script at all. Docker reports
-// this as exit code 126 with the OCI runtime's message on stdout. The usual cause is a pids
-// limit kept full by processes that an earlier run left.
-func notStarted(res ExecResult, stdout *cappedBuffer) bool {
-	return res.ExitCode == 126 && strings.Contains(stdout.Output().Text, "OCI runtime")
+// notStarted reports that the run never reached the code. Docker reports an exec it cannot
+// start as exit code 126 with the OCI runtime's message on stdout. On Kubernetes the exec
+// starts, and the run script's first fork fails: the shell names the script in its
+// message, and the status line is missing. The usual cause is a pids limit kept full by
+// processes that an earlier run left.
+func notStarted(res ExecResult, stdout, stderr *cappedBuffer) bool {
+	if res.ExitCode == 126 && strings.Contains(stdout.Output().Text, "OCI runtime") {
+		return true
+	}
+	text := stderr.Output().Text
+	return res.ExitCode != 0 && !strings.Contains(text, statusPrefix) &&
+		strings.Contains(text, SupportDir+"/run:") && strings.Contains(strings.ToLower(text), "fork")
 }
 
 // recoverNotStarted stops every process of the code user, so that the next run can start.
-// The engine's message goes into the error for the log; it never reaches the model.
-func recoverNotStarted(b Backend, id string, stdout *cappedBuffer) error {
-	engineMsg := strings.TrimSpace(stdout.Output().Text)
+// The engine's or the shell's message goes into the error for the log; it never reaches
+// the model.
+func recoverNotStarted(b Backend, id string, stdout, stderr *cappedBuffer) error {
+	engineMsg := strings.TrimSpace(stdout.Output().Text + " " + stderr.Output().Text)
 	if err := killRun(b, id, "-"); err != nil {
 		return fmt.Errorf("%w: %w (the run did not start: %s)", ErrUnstoppable, err, engineMsg)
 	}

@@ -57,12 +57,19 @@ func newApp(cfg config.Config, log *slog.Logger, logRequests bool) (*app, error)
 		Labels:  map[string]string{pool.LabelInstance: instance.ID, pool.LabelHost: instance.Host},
 		Logger:  log,
 	}
-	a.reaper = &pool.Reaper{Backend: backend, Instance: instance, Tracks: a.tracks, Logger: log}
+	// An untracked container of this instance may be one whose creation has not returned
+	// yet, so the reaper spares it for longer than a creation may take.
+	a.reaper = &pool.Reaper{Backend: backend, Instance: instance, Tracks: a.tracks,
+		Grace: createTimeout(cfg) + time.Minute, Logger: log}
 	a.sweepOrphans()
+	if err := checkKubePods(backend, cfg, log); err != nil {
+		a.close(context.Background())
+		return nil, err
+	}
 
 	var languages []tools.Language
 	for _, rs := range cfg.EnabledRuntimes() {
-		l, err := a.startPool(rs, cfg.Packages, instance, log)
+		l, err := a.startPool(rs, cfg.Packages, createTimeout(cfg), instance, log)
 		if err != nil {
 			a.close(context.Background())
 			return nil, err
@@ -107,6 +114,15 @@ func newBackend(cfg config.Config, log *slog.Logger) (pool.Backend, error) {
 	return b, nil
 }
 
+// createTimeout bounds the creation and warm-up of one container. On Kubernetes a pod may
+// wait for a node up to kubernetes.start_timeout, and warming it takes up to a minute more.
+func createTimeout(cfg config.Config) time.Duration {
+	if cfg.Backend == kubernetesBackend {
+		return max(pool.DefaultCreateTimeout, cfg.Kubernetes.StartTimeout+time.Minute)
+	}
+	return pool.DefaultCreateTimeout
+}
+
 // sweepOrphans removes the containers of dead instances before serving.
 func (a *app) sweepOrphans() {
 	ctx, cancel := context.WithTimeout(context.Background(), startupSweepTimeout)
@@ -125,24 +141,14 @@ func (a *app) sweepOrphans() {
 }
 
 // startPool creates the pool of one runtime; it pre-warms in the background.
-func (a *app) startPool(rs config.RuntimeSettings, pkgs config.Packages, instance *pool.Instance, log *slog.Logger) (tools.Language, error) {
+func (a *app) startPool(rs config.RuntimeSettings, pkgs config.Packages, create time.Duration, instance *pool.Instance, log *slog.Logger) (tools.Language, error) {
 	rt, _ := runtimes.Lookup(rs.Name)
 	warm, err := warmer(rt)
 	if err != nil {
 		return tools.Language{}, err
 	}
 	sb := rs.Sandbox
-	limits := pool.SandboxLimits{
-		Limits: pool.Limits{
-			MemoryBytes: sb.MemoryBytes,
-			NanoCPUs:    int64(sb.CPUs * 1e9),
-			Pids:        sb.Pids,
-			NoFile:      sb.NoFile,
-		},
-		WorkDirBytes: sb.WorkDirBytes,
-		TmpBytes:     sb.TmpBytes,
-		Runtime:      sb.OCIRuntime,
-	}
+	limits := sandboxLimits(rs)
 	spec := pool.SandboxSpec(rs.Image, limits)
 	p := pool.New(a.backend, pool.Config{
 		Name:                rs.Name,
@@ -151,6 +157,7 @@ func (a *app) startPool(rs config.RuntimeSettings, pkgs config.Packages, instanc
 		MinIdle:             rs.Pool.MinIdle,
 		MaxSize:             rs.Pool.MaxSize,
 		AcquireTimeout:      rs.Pool.AcquireTimeout,
+		CreateTimeout:       create,
 		Exhaustion:          pool.Exhaustion(rs.Pool.Exhaustion),
 		MaxLifetime:         rs.Pool.MaxLifetime,
 		HealthCheckInterval: rs.Pool.HealthCheckInterval,
@@ -173,6 +180,22 @@ func (a *app) startPool(rs config.RuntimeSettings, pkgs config.Packages, instanc
 		},
 		Install: installSettings(rs, limits, pkgs),
 	}, nil
+}
+
+// sandboxLimits returns the limits of the sandbox containers of rs.
+func sandboxLimits(rs config.RuntimeSettings) pool.SandboxLimits {
+	sb := rs.Sandbox
+	return pool.SandboxLimits{
+		Limits: pool.Limits{
+			MemoryBytes: sb.MemoryBytes,
+			NanoCPUs:    int64(sb.CPUs * 1e9),
+			Pids:        sb.Pids,
+			NoFile:      sb.NoFile,
+		},
+		WorkDirBytes: sb.WorkDirBytes,
+		TmpBytes:     sb.TmpBytes,
+		Runtime:      sb.OCIRuntime,
+	}
 }
 
 // warmer returns the warm-up of rt's containers. It installs the plot support files and

@@ -85,17 +85,7 @@ func checkEngineKind(ctx context.Context, b *docker.Backend, backend string) (st
 // checkPids false skips the pids limit, which Kubernetes sets per pod outside the
 // container's cgroup.
 func startTrialSandbox(ctx context.Context, b pool.Backend, rs config.RuntimeSettings, checkPids bool) (err error) {
-	spec := pool.SandboxSpec(rs.Image, pool.SandboxLimits{
-		Limits: pool.Limits{
-			MemoryBytes: rs.Sandbox.MemoryBytes,
-			NanoCPUs:    int64(rs.Sandbox.CPUs * 1e9),
-			Pids:        rs.Sandbox.Pids,
-			NoFile:      rs.Sandbox.NoFile,
-		},
-		WorkDirBytes: rs.Sandbox.WorkDirBytes,
-		TmpBytes:     rs.Sandbox.TmpBytes,
-		Runtime:      rs.Sandbox.OCIRuntime,
-	})
+	spec := pool.SandboxSpec(rs.Image, sandboxLimits(rs))
 	spec.Labels = map[string]string{pool.LabelRole: "doctor"}
 	id, err := b.Create(ctx, spec)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -67,17 +68,46 @@ func newKubeBackend(cfg config.Config, log *slog.Logger) (pool.Backend, error) {
 	return b, nil
 }
 
+// kubeCheckTimeout bounds the dry runs of checkKubePods.
+const kubeCheckTimeout = 30 * time.Second
+
+// checkKubePods asks the cluster to admit a sandbox pod of each runtime without creating
+// it, when b is the Kubernetes backend. A refusal that every pod would meet, such as a
+// missing namespace or permission, stops the server's start with the fix. A cluster that
+// does not respond is logged: the pools retry until it does.
+func checkKubePods(b pool.Backend, cfg config.Config, log *slog.Logger) error {
+	kb, ok := b.(*kube.Backend)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), kubeCheckTimeout)
+	defer cancel()
+	for _, rs := range cfg.EnabledRuntimes() {
+		err := kb.Check(ctx, pool.SandboxSpec(rs.Image, sandboxLimits(rs)))
+		switch {
+		case err == nil:
+		case errors.Is(err, pool.ErrEngineUnavailable), ctx.Err() != nil:
+			log.Warn("cluster not reachable; sandbox pods start once it is", "error", err)
+			return nil
+		default:
+			return fmt.Errorf("the cluster rejects %s sandbox pods: %w\nfix: %s", rs.Name, err, kubeFix(err, kb.Namespace()))
+		}
+	}
+	return nil
+}
+
 // debugHandler passes every record to its handler at debug level.
 type debugHandler struct{ slog.Handler }
 
-func (h debugHandler) Enabled(ctx context.Context, _ slog.Level) bool {
-	return h.Handler.Enabled(ctx, slog.LevelDebug)
+func (h debugHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	return level >= slog.LevelDebug && h.Handler.Enabled(ctx, slog.LevelDebug)
 }
 
-// Handle drops r unless the handler takes debug records: logr's slog bridge calls Handle
-// for errors without asking Enabled first.
+// Handle drops r unless the handler takes debug records, for logr's slog bridge calls
+// Handle for errors without asking Enabled first. It drops client-go's detail below
+// verbosity 4 (slog level -4, LevelDebug) too: request and response dumps.
 func (h debugHandler) Handle(ctx context.Context, r slog.Record) error {
-	if !h.Handler.Enabled(ctx, slog.LevelDebug) {
+	if r.Level < slog.LevelDebug || !h.Handler.Enabled(ctx, slog.LevelDebug) {
 		return nil
 	}
 	r.Level = slog.LevelDebug

@@ -95,6 +95,9 @@ func New(opts Options) (*Backend, error) {
 
 // newBackend returns a Backend on the cluster that config reaches.
 func newBackend(config *rest.Config, namespace string, opts Options) (*Backend, error) {
+	if err := opts.Pod.validate(); err != nil {
+		return nil, fmt.Errorf("invalid pod settings: %w", err)
+	}
 	config = rest.CopyConfig(config)
 	config.UserAgent = "sandbox-mcp"
 	// Pools create and remove pods in bursts; the client's default of 5 requests per

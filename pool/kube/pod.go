@@ -101,8 +101,12 @@ const (
 	initScript = `trap 'touch ` + stopDir + `/stopping; exit 0' TERM; "$@" & wait $!`
 	// idleScript keeps an exec container alive, restarting its sleep when code kills it.
 	// On SIGTERM it waits up to a second for the stop mark.
-	idleScript = `trap 'i=0; while [ $i -lt 10 ]; do [ -e ` + stopDir + `/stopping ] && exit 0; sleep 0.1; i=$((i + 1)); done' TERM
-while :; do sleep 86400 & wait $!; done`
+	// Its output goes nowhere, because the code runs as the same user and could otherwise
+	// write through /proc/1/fd/1 to the container's log on the node's disk. A wait that a
+	// signal interrupts leaves its sleep running, so the loop kills it before the next.
+	idleScript = `exec >/dev/null 2>&1
+trap 'i=0; while [ $i -lt 10 ]; do [ -e ` + stopDir + `/stopping ] && exit 0; sleep 0.1; i=$((i + 1)); done' TERM
+while :; do sleep 86400 & wait $!; kill $! 2>/dev/null; done`
 	// stopVolume names the volume mounted at stopDir.
 	stopVolume = "stop"
 )
@@ -257,8 +261,9 @@ func tmpfsVolumes(tmpfs []pool.Tmpfs) ([]corev1.Volume, []corev1.VolumeMount) {
 }
 
 // resources returns the limits of l and the requests of opts, each request capped at its
-// limit. Kubernetes has no per-pod pids or open-files limit: the kubelet's podPidsLimit
-// caps pids, and Exec sets the open-files limit.
+// limit. A request of zero is set as zero where there is a limit, because Kubernetes takes
+// a missing request to be the limit. Kubernetes has no per-pod pids or open-files limit:
+// the kubelet's podPidsLimit caps pids, and Exec sets the open-files limit.
 func resources(l pool.Limits, opts PodOptions) corev1.ResourceRequirements {
 	limits := corev1.ResourceList{}
 	requests := corev1.ResourceList{}
@@ -272,10 +277,10 @@ func resources(l pool.Limits, opts PodOptions) corev1.ResourceRequirements {
 		limits[corev1.ResourceMemory] = *resource.NewQuantity(l.MemoryBytes, resource.BinarySI)
 		memoryRequest = min(memoryRequest, l.MemoryBytes)
 	}
-	if cpuRequest > 0 {
+	if cpuRequest > 0 || l.NanoCPUs > 0 {
 		requests[corev1.ResourceCPU] = *resource.NewMilliQuantity(cpuRequest, resource.DecimalSI)
 	}
-	if memoryRequest > 0 {
+	if memoryRequest > 0 || l.MemoryBytes > 0 {
 		requests[corev1.ResourceMemory] = *resource.NewQuantity(memoryRequest, resource.BinarySI)
 	}
 	return corev1.ResourceRequirements{Limits: limits, Requests: requests}

@@ -150,6 +150,18 @@ func TestPodForUsers(t *testing.T) {
 	}
 }
 
+func TestResourcesZeroRequests(t *testing.T) {
+	r := resources(pool.Limits{MemoryBytes: 16 << 20, NanoCPUs: 1e9}, PodOptions{})
+	cpu, ok := r.Requests[corev1.ResourceCPU]
+	if !ok || !cpu.IsZero() {
+		t.Errorf("CPU request = %v (set %v), want an explicit 0: a missing request defaults to the limit", cpu.String(), ok)
+	}
+	memory, ok := r.Requests[corev1.ResourceMemory]
+	if !ok || !memory.IsZero() {
+		t.Errorf("memory request = %v (set %v), want an explicit 0", memory.String(), ok)
+	}
+}
+
 func TestResourcesRequestsCapped(t *testing.T) {
 	r := resources(pool.Limits{MemoryBytes: 16 << 20, NanoCPUs: 1e7}, PodOptions{CPURequestMilli: 100, MemoryRequestBytes: 64 << 20})
 	if got := r.Requests.Cpu().MilliValue(); got != 10 {

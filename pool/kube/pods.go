@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,6 +13,13 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/sandbox-mcp/sandbox-mcp/pool"
+)
+
+// A graceful delete takes about a second on a healthy node. Past gracefulRemoveTimeout the
+// node is taken to be gone, and a forced delete gets forcedRemoveTimeout to take effect.
+const (
+	gracefulRemoveTimeout = 20 * time.Second
+	forcedRemoveTimeout   = 5 * time.Second
 )
 
 // Inspect returns the state of pod id. The pod runs while every container of it runs and
@@ -47,12 +55,33 @@ func podStatus(pod *corev1.Pod) pool.Status {
 
 // Remove deletes pod id and waits until it is gone, so that its name and resources are
 // free when Remove returns. The kubelet gives the pod's processes the termination grace
-// period. A pod that is already gone is success.
+// period. A pod that is still there after gracefulRemoveTimeout, because its node does not
+// respond or it was never bound to a node, is deleted at once without waiting for the node
+// to confirm. A pod that is already gone is success.
 func (b *Backend) Remove(ctx context.Context, id string) error {
-	if err := b.delete(ctx, id); err != nil {
+	if err := b.delete(ctx, id, nil); err != nil {
 		return err
 	}
-	if err := b.waitGone(ctx, id); err != nil {
+	graceful, cancel := context.WithTimeout(ctx, gracefulRemoveTimeout)
+	err := b.waitGone(graceful, id)
+	cancel()
+	if err == nil || ctx.Err() != nil {
+		return wrapGone(id, err)
+	}
+
+	b.log.Warn("pod did not go after a graceful delete; deleting it without the node's confirmation",
+		"container_id", id, "waited_ms", gracefulRemoveTimeout.Milliseconds())
+	if err := b.delete(ctx, id, new(int64(0))); err != nil {
+		return err
+	}
+	forced, cancel := context.WithTimeout(ctx, forcedRemoveTimeout)
+	defer cancel()
+	return wrapGone(id, b.waitGone(forced, id))
+}
+
+// wrapGone adds the pod to an error of waitGone.
+func wrapGone(id string, err error) error {
+	if err != nil {
 		return fmt.Errorf("waiting for pod %s to go: %w", id, err)
 	}
 	return nil
@@ -105,11 +134,12 @@ func waitDeleted(ctx context.Context, w watch.Interface) bool {
 	}
 }
 
-// delete deletes pod id without waiting for it to go. A pod that is already gone is success.
-func (b *Backend) delete(ctx context.Context, id string) error {
+// delete deletes pod id without waiting for it to go, with the pod's own grace period when
+// grace is nil. A pod that is already gone is success.
+func (b *Backend) delete(ctx context.Context, id string, grace *int64) error {
 	b.forget(id)
 	background := metav1.DeletePropagationBackground
-	err := b.api.CoreV1().Pods(b.namespace).Delete(ctx, id, metav1.DeleteOptions{PropagationPolicy: &background})
+	err := b.api.CoreV1().Pods(b.namespace).Delete(ctx, id, metav1.DeleteOptions{PropagationPolicy: &background, GracePeriodSeconds: grace})
 	if apierrors.IsNotFound(err) {
 		b.log.Debug("pod already gone", "container_id", id)
 		return nil
