@@ -140,7 +140,11 @@ func serveHTTP(ctx context.Context, a *app, cfg config.Config, addr string, log 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
-	_ = mcpHTTP.Shutdown(shutdownCtx) // unregisters every session, which ends its conversations
+	// Ending every conversation at once first leaves nothing to the session shutdown,
+	// which unregisters sessions one by one, each ending its conversations and waiting
+	// for their containers: about a second per session on Kubernetes.
+	a.tools.Close()
+	_ = mcpHTTP.Shutdown(shutdownCtx)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
