@@ -34,6 +34,7 @@ func (p *Pool) created(c *container, trigger *waiter, err error) {
 	p.stats.Created++
 	p.stats.LastCreateError = ""
 	p.failures = 0
+	p.lastFailure = nil
 	p.handOutLocked(c)
 }
 
@@ -48,6 +49,7 @@ func (p *Pool) creationFailedLocked(c *container, trigger *waiter, err error) {
 	p.stats.CreateFailures++
 	p.stats.LastCreateError = err.Error()
 	p.failures++
+	p.lastFailure = err
 	backoff := min(maxBackoff, minBackoff<<min(p.failures-1, 10))
 	p.backoffUntil = time.Now().Add(backoff)
 	p.log.Warn("creating container failed", "error", err, "consecutive_failures", p.failures, "retry_in", backoff)

@@ -16,6 +16,10 @@ var (
 	// exhaustion strategy is fail_fast, or when waiting under the wait strategy timed out.
 	ErrExhausted = errors.New("pool exhausted")
 
+	// ErrNotReady is returned by Pool.Lease when the pool is not full but no container
+	// became ready within the acquire timeout, as when new ones take long to start.
+	ErrNotReady = errors.New("no container ready")
+
 	// ErrClosed is returned by Pool.Lease after Close.
 	ErrClosed = errors.New("pool closed")
 )

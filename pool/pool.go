@@ -93,7 +93,8 @@ type Pool struct {
 	waiters      []*waiter    // oldest first
 	closed       bool
 	stats        Stats
-	failures     int // consecutive creation failures
+	failures     int   // consecutive creation failures
+	lastFailure  error // of the last creation, nil after a success
 	backoffUntil time.Time
 }
 
@@ -230,6 +231,27 @@ func (p *Pool) take(ctx context.Context, conversation string) (c *container, fre
 	return p.wait(ctx, w, conversation)
 }
 
+// waitFailed returns the error of a wait that timed out. The pool is exhausted only when
+// every container is leased. Otherwise containers are still being created, or their
+// creation keeps failing, and the error says so.
+func (p *Pool) waitFailed() error {
+	p.mu.Lock()
+	leased, lastFailure := p.stats.Leased, p.lastFailure
+	p.mu.Unlock()
+	timeout := p.cfg.AcquireTimeout
+	switch {
+	case leased >= p.cfg.MaxSize:
+		p.log.Warn("no container became free in time", "acquire_timeout", timeout)
+		return fmt.Errorf("%w: no container became free within %s", ErrExhausted, timeout)
+	case lastFailure != nil:
+		p.log.Warn("no container became ready in time: creating them fails", "acquire_timeout", timeout, "error", lastFailure)
+		return fmt.Errorf("no container became ready within %s, and the last creation failed: %w", timeout, lastFailure)
+	default:
+		p.log.Warn("no container became ready in time: they are still being created", "acquire_timeout", timeout)
+		return fmt.Errorf("%w: no container became ready within %s", ErrNotReady, timeout)
+	}
+}
+
 // wait blocks until w is served, AcquireTimeout passes or ctx ends.
 // Under the temporary strategy, a caller that waited for a pooled container in vain gets a
 // temporary one instead of an error.
@@ -250,8 +272,7 @@ func (p *Pool) wait(ctx context.Context, w *waiter, conversation string) (*conta
 			c, err := p.createTemporary(ctx, conversation)
 			return c, true, err
 		}
-		p.log.Warn("no container became free in time", "acquire_timeout", p.cfg.AcquireTimeout)
-		return nil, false, fmt.Errorf("%w: no container became free within %s", ErrExhausted, p.cfg.AcquireTimeout)
+		return nil, false, p.waitFailed()
 	case <-ctx.Done():
 		if r, served := p.abandon(w); served {
 			p.recycle(r)

@@ -159,6 +159,18 @@ func TestExhaustionStrategies(t *testing.T) {
 		})
 	})
 
+	t.Run("wait times out while creating", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			// Containers take longer to start than a lease waits, as pods waiting for a node.
+			fake := &backendtest.Fake{CreateDelay: time.Minute}
+			p := newPool(t, fake, func(c *pool.Config) { c.MaxSize = 2; c.MinIdle = 1; c.AcquireTimeout = 3 * time.Second })
+			_, err := p.Lease(t.Context(), "a")
+			if !errors.Is(err, pool.ErrNotReady) || errors.Is(err, pool.ErrExhausted) {
+				t.Errorf("Lease() = %v, want ErrNotReady: no container is in use", err)
+			}
+		})
+	})
+
 	t.Run("wait is served after a release", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			p := newPool(t, &backendtest.Fake{CreateDelay: 200 * time.Millisecond}, func(c *pool.Config) { c.MaxSize = 1; c.MinIdle = 1 })

@@ -19,6 +19,8 @@ func modelMessage(language string, err error) string {
 		return fmt.Sprintf("The %s sandbox image is missing on the server. The server's operator should run `sandbox-mcp images build %s`.", language, language)
 	case errors.Is(err, pool.ErrExhausted):
 		return fmt.Sprintf("Every %s sandbox is in use. Try again later, or end conversations you no longer need with end_session.", language)
+	case errors.Is(err, pool.ErrNotReady):
+		return fmt.Sprintf("No %s sandbox became ready in time: new ones are still starting. Try again in a minute; if it persists, the server's operator should run `sandbox-mcp doctor`.", language)
 	case errors.Is(err, pool.ErrClosed):
 		return "The server is shutting down."
 	case errors.Is(err, context.Canceled):
