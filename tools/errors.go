@@ -16,7 +16,7 @@ func modelMessage(language string, err error) string {
 	case errors.Is(err, pool.ErrEngineUnavailable):
 		return "The container engine is not reachable, so no sandbox could be started. Try again in a minute; if it persists, the server's operator should run `sandbox-mcp doctor`."
 	case errors.Is(err, pool.ErrImageNotFound):
-		return fmt.Sprintf("The %s sandbox image is missing on the server. The server's operator should run `sandbox-mcp images build %s`.", language, language)
+		return fmt.Sprintf("The %s sandbox image is missing on the server. The server's operator should run `sandbox-mcp images build %s` (on Kubernetes, also make the image available to the nodes; `sandbox-mcp doctor` checks).", language, language)
 	case errors.Is(err, pool.ErrExhausted):
 		return fmt.Sprintf("Every %s sandbox is in use. Try again later, or end conversations you no longer need with end_session.", language)
 	case errors.Is(err, pool.ErrNotReady):

@@ -230,6 +230,9 @@ func containerFor(spec pool.Spec, opts PodOptions, u podUser, mounts []corev1.Vo
 		Env:                      envVars(spec.Env),
 		Resources:                resources(spec.Limits, opts),
 		VolumeMounts:             mounts,
+		// NOTE: the kubelet mounts the termination message file from the node's disk,
+		// writable by the container's user and without a size limit, so code can fill that
+		// disk through /dev/termination-log. No pod setting prevents it.
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 		SecurityContext: &corev1.SecurityContext{
 			RunAsUser:                &u.uid,
