@@ -30,8 +30,10 @@ const (
 	// DefaultCreateTimeout is the CreateTimeout of a Config that leaves it zero.
 	DefaultCreateTimeout = 2 * time.Minute
 	removeTimeout        = 30 * time.Second
-	maxBackoff           = 30 * time.Second
-	minBackoff           = 500 * time.Millisecond
+	// drainTimeout bounds the wait of Close for cancelled creations to clean up.
+	drainTimeout = 2 * time.Second
+	maxBackoff   = 30 * time.Second
+	minBackoff   = 500 * time.Millisecond
 	// leaseAttempts bounds how many idle containers one Lease discards as unhealthy.
 	leaseAttempts = 3
 )
@@ -393,7 +395,8 @@ func (p *Pool) Tracks(id string) bool {
 
 // Close stops the background loops, fails waiting Lease calls with ErrClosed and removes
 // every container of the pool, leased ones included. It blocks until removals finish or
-// ctx ends. Calling Close again returns nil.
+// ctx ends, and then cancels creations still running and waits up to 2 s more for them to
+// clean up. Calling Close again returns nil.
 func (p *Pool) Close(ctx context.Context) error {
 	p.mu.Lock()
 	if p.closed {
@@ -430,8 +433,17 @@ func (p *Pool) Close(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		// Creations still running are cancelled. Each then removes what the engine made
+		// of its container, which takes a moment; a server that exited meanwhile would
+		// leave that container behind, so Close gives them drainTimeout to finish.
 		p.cancelCreate()
 		all = append(all, fmt.Errorf("waiting for pool %s to stop: %w", p.cfg.Name, ctx.Err()))
+		timer := time.NewTimer(drainTimeout)
+		defer timer.Stop()
+		select {
+		case <-done:
+		case <-timer.C:
+		}
 	}
 	p.cancelCreate()
 	return errors.Join(all...)

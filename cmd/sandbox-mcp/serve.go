@@ -18,12 +18,13 @@ import (
 )
 
 // shutdownTimeout bounds the cleanup after the transport stops: conversations end and pools
-// close. finalSweepTimeout then bounds the removal of anything of this instance still in
-// the engine, on a budget of its own, so that a slow close cannot starve it. Together with
-// the transport's shutdown they stay under the 10 s that clients wait before SIGKILL.
+// close (each pool then gives cancelled creations up to 2 s more). finalSweepTimeout then
+// bounds the removal of anything of this instance still in the engine, on a budget of its
+// own, so that a slow close cannot starve it. With the transport's shutdown (up to 2 s)
+// they stay within the 10 s that clients wait before SIGKILL.
 const (
-	shutdownTimeout   = 5 * time.Second
-	finalSweepTimeout = 3 * time.Second
+	shutdownTimeout   = 4 * time.Second
+	finalSweepTimeout = 2 * time.Second
 )
 
 // stdioWorkers is how many tool calls the stdio transport runs at once; calls to different

@@ -223,13 +223,13 @@ func containerFor(spec pool.Spec, opts PodOptions, u podUser, mounts []corev1.Vo
 		policy = corev1.PullIfNotPresent
 	}
 	return corev1.Container{
-		Name:                     fmt.Sprintf("user-%d-%d", u.uid, u.gid),
-		Image:                    spec.Image,
-		ImagePullPolicy:          policy,
-		Command:                  []string{"/bin/sh", "-c", idleScript, "sandbox-idle"},
-		Env:                      envVars(spec.Env),
-		Resources:                resources(spec.Limits, opts),
-		VolumeMounts:             mounts,
+		Name:            fmt.Sprintf("user-%d-%d", u.uid, u.gid),
+		Image:           spec.Image,
+		ImagePullPolicy: policy,
+		Command:         []string{"/bin/sh", "-c", idleScript, "sandbox-idle"},
+		Env:             envVars(spec.Env),
+		Resources:       resources(spec.Limits, opts),
+		VolumeMounts:    mounts,
 		// NOTE: the kubelet mounts the termination message file from the node's disk,
 		// writable by the container's user and without a size limit, so code can fill that
 		// disk through /dev/termination-log. No pod setting prevents it.
