@@ -64,7 +64,7 @@ type PodOptions struct {
 	MemoryRequestBytes int64
 	// TerminationGracePeriodSeconds is the time the kubelet gives a deleted pod's processes
 	// before it kills them. Zero means 1. The kubelet waits at least 2 seconds for a
-	// container that ignores SIGTERM, as the exec containers' PID 1 does.
+	// container whose PID 1 does not exit on SIGTERM.
 	TerminationGracePeriodSeconds int64
 }
 
