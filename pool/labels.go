@@ -22,3 +22,14 @@ const (
 	// absent on sandboxes.
 	LabelRole = "io.sandbox-mcp.role"
 )
+
+// HasLabels reports whether labels contains every key of want with the same value. It is
+// List's match, for backends that filter on their own side.
+func HasLabels(labels, want map[string]string) bool {
+	for key, value := range want {
+		if got, ok := labels[key]; !ok || got != value {
+			return false
+		}
+	}
+	return true
+}

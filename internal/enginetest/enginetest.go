@@ -42,13 +42,8 @@ const (
 // skips, or fails when RequireEnv is "1".
 func Require(t testing.TB, ping func(ctx context.Context) error) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("skipping container engine test in -short mode")
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
-	defer cancel()
-	if err := ping(ctx); err != nil {
+	skipShort(t)
+	if err := pingWithin(ping); err != nil {
 		Skip(t, "no container engine responds: %v", err)
 	}
 }
@@ -110,12 +105,23 @@ func RequireBackend(t testing.TB, backend string, ping func(ctx context.Context)
 // requireOptional skips t under -short or when ping fails.
 func requireOptional(t testing.TB, backend string, ping func(ctx context.Context) error) {
 	t.Helper()
+	skipShort(t)
+	if err := pingWithin(ping); err != nil {
+		t.Skipf("%s does not respond, and %s does not list it: %v", backend, BackendsEnv, err)
+	}
+}
+
+// skipShort skips t under -short.
+func skipShort(t testing.TB) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("skipping container engine test in -short mode")
 	}
+}
+
+// pingWithin calls ping with a context that ends after pingTimeout.
+func pingWithin(ping func(ctx context.Context) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
 	defer cancel()
-	if err := ping(ctx); err != nil {
-		t.Skipf("%s does not respond, and %s does not list it: %v", backend, BackendsEnv, err)
-	}
+	return ping(ctx)
 }

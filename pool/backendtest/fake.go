@@ -186,7 +186,7 @@ func (f *Fake) List(ctx context.Context, labels map[string]string) ([]pool.Conta
 	var listed []pool.Container
 	for _, id := range slices.Sorted(maps.Keys(f.containers)) {
 		c := f.containers[id]
-		if hasLabels(c.labels, labels) {
+		if pool.HasLabels(c.labels, labels) {
 			listed = append(listed, pool.Container{
 				ID:      id,
 				Labels:  maps.Clone(c.labels),
@@ -196,16 +196,6 @@ func (f *Fake) List(ctx context.Context, labels map[string]string) ([]pool.Conta
 		}
 	}
 	return listed, nil
-}
-
-// hasLabels reports whether labels contains every key and value of want.
-func hasLabels(labels, want map[string]string) bool {
-	for key, value := range want {
-		if got, ok := labels[key]; !ok || got != value {
-			return false
-		}
-	}
-	return true
 }
 
 // Close does nothing: like an engine's, the Fake's containers outlive the connection.

@@ -167,7 +167,7 @@ func (b *Backend) List(ctx context.Context, want map[string]string) ([]pool.Cont
 	for i := range pods.Items {
 		pod := &pods.Items[i]
 		got := specLabels(pod)
-		if !hasAll(got, want) {
+		if !pool.HasLabels(got, want) {
 			continue
 		}
 		containers = append(containers, pool.Container{
@@ -178,14 +178,4 @@ func (b *Backend) List(ctx context.Context, want map[string]string) ([]pool.Cont
 		})
 	}
 	return containers, nil
-}
-
-// hasAll reports whether got holds every key of want with the same value.
-func hasAll(got, want map[string]string) bool {
-	for k, v := range want {
-		if value, ok := got[k]; !ok || value != v {
-			return false
-		}
-	}
-	return true
 }
