@@ -235,7 +235,7 @@ func (p *Pool) take(ctx context.Context, conversation string) (c *container, fre
 
 // waitFailed returns the error of a wait that timed out. The pool is exhausted only when
 // every container is leased. Otherwise containers are still being created, or their
-// creation keeps failing, and the error says so.
+// creation keeps failing, and the error reports which.
 func (p *Pool) waitFailed() error {
 	p.mu.Lock()
 	leased, lastFailure := p.stats.Leased, p.lastFailure
@@ -433,9 +433,9 @@ func (p *Pool) Close(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		// Creations still running are cancelled. Each then removes what the engine made
-		// of its container, which takes a moment; a server that exited meanwhile would
-		// leave that container behind, so Close gives them drainTimeout to finish.
+		// Creations still running are cancelled, and each then removes what the engine
+		// made of its container. A server that exited meanwhile would leave that
+		// container behind, so Close gives them drainTimeout to finish.
 		p.cancelCreate()
 		all = append(all, fmt.Errorf("waiting for pool %s to stop: %w", p.cfg.Name, ctx.Err()))
 		timer := time.NewTimer(drainTimeout)

@@ -71,9 +71,9 @@ func newKubeBackend(cfg config.Config, log *slog.Logger) (pool.Backend, error) {
 // kubeCheckTimeout bounds the dry runs of checkKubePods.
 const kubeCheckTimeout = 30 * time.Second
 
-// checkKubePods asks the cluster to admit a sandbox pod of each runtime without creating
-// it, when b is the Kubernetes backend. A refusal that every pod would meet, such as a
-// missing namespace or permission, stops the server's start with the fix. A cluster that
+// checkKubePods submits a sandbox pod of each runtime to the cluster as a dry run, when b
+// is the Kubernetes backend. A rejection that every pod would meet, such as a missing
+// namespace or permission, stops the server's start with the fix. A cluster that
 // does not respond is logged: the pools retry until it does.
 func checkKubePods(b pool.Backend, cfg config.Config, log *slog.Logger) error {
 	kb, ok := b.(*kube.Backend)

@@ -32,7 +32,7 @@ func testHardening(t *testing.T, e *env) {
 	tests := []struct {
 		name       string
 		cmd        pool.ExecCommand
-		skip       string // why the check does not apply; empty means it does
+		skip       string // the reason the check does not apply; empty means it applies
 		wantExit   int
 		wantStdout string
 		wantStderr string // a substring; empty means any
@@ -168,7 +168,8 @@ func testKillCodeUser(t *testing.T, e *env) {
 		result, err := e.backend.Exec(e.ctx, id, sh(pool.CodeUser, "setsid sleep 300 & sleep 300"))
 		done <- execReturn{result.ExitCode, err}
 	}()
-	// The count runs as the code user, which sees the code's processes on every backend.
+	// The count runs as the code user, who can read the code's processes in /proc on every
+	// backend.
 	// The pattern does not match the counting shell's own command line.
 	countScript := `for f in /proc/[0-9]*/cmdline; do tr '\0' ' ' <"$f"; echo; done | grep -c '^sleep 30[0]'`
 	waitForCount(t, e, id, countScript, func(n int) bool { return n >= 2 })

@@ -17,7 +17,7 @@ import (
 )
 
 // Create creates a pod that runs spec and waits until every container of it runs. A pod
-// that fails to start is deleted, and the error says why: the pod's reason (such as
+// that fails to start is deleted, and the error carries the reason: the pod's (such as
 // OutOfmemory when the node cannot admit it) or a container's (such as ErrImageNeverPull,
 // which wraps pool.ErrImageNotFound, or CrashLoopBackOff). Create gives up after
 // Options.StartTimeout with the pod's last condition.
@@ -82,8 +82,8 @@ func (b *Backend) waitRunning(parent context.Context, pod *corev1.Pod) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("pod did not run within %v: %s", b.opts.StartTimeout, pending(last))
 		}
-		// The watch ended early, as API servers end watches now and then: start again
-		// from the newest state.
+		// The API server ended the watch early, which it may do at any time, so the wait
+		// starts again from the newest state.
 		fresh, err := b.api.CoreV1().Pods(b.namespace).Get(ctx, pod.Name, metav1.GetOptions{})
 		if err != nil {
 			return classify(err, pool.ErrContainerNotFound)
@@ -95,7 +95,7 @@ func (b *Backend) waitRunning(parent context.Context, pod *corev1.Pod) error {
 	}
 }
 
-// watchRunning watches pod name from resourceVersion and stores each state it sees in
+// watchRunning watches pod name from resourceVersion and stores each state it receives in
 // last. It returns true when the pod runs, an error when it failed, and false with a nil
 // error when the watch ended or ctx is done.
 func (b *Backend) watchRunning(ctx context.Context, name, resourceVersion string, last **corev1.Pod) (bool, error) {
@@ -250,7 +250,7 @@ func classify(err, notFound error) error {
 	}
 	var status apierrors.APIStatus
 	if !errors.As(err, &status) {
-		// Not an answer of the API server: the request did not reach it.
+		// The error is not a response of the API server, so the request did not reach it.
 		return fmt.Errorf("%w: %w", pool.ErrEngineUnavailable, err)
 	}
 	return err

@@ -32,8 +32,8 @@ exec "$@"`
 
 // Exec runs cmd in the container of pod id that runs as cmd.User, through the API
 // server's exec subresource: WebSocket first, SPDY when the server does not offer it. See
-// pool.Backend for the contract. A user that no container of the pod runs as is an error;
-// a command that does not exist exits 127.
+// pool.Backend for the contract. A user that no container of the pod runs as is an error.
+// A command that does not exist exits 127.
 func (b *Backend) Exec(ctx context.Context, id string, cmd pool.ExecCommand) (pool.ExecResult, error) {
 	began := time.Now()
 	info, err := b.execInfo(ctx, id)

@@ -100,8 +100,8 @@ func newBackend(config *rest.Config, namespace string, opts Options) (*Backend, 
 	}
 	config = rest.CopyConfig(config)
 	config.UserAgent = "sandbox-mcp"
-	// Pools create and remove pods in bursts; the client's default of 5 requests per
-	// second would queue them.
+	// Pools create and remove pods in bursts, which the client's default of 5 requests
+	// per second would queue.
 	config.QPS, config.Burst = 50, 100
 	api, err := kubernetes.NewForConfig(config)
 	if err != nil {
@@ -134,7 +134,7 @@ func (b *Backend) Host() string {
 
 // Ping checks that the API server at Host responds and lets the backend list pods in its
 // namespace. An API server that does not respond returns an error wrapping
-// pool.ErrEngineUnavailable; a refusal, such as a missing RBAC permission, does not.
+// pool.ErrEngineUnavailable. A refusal, such as a missing RBAC permission, does not wrap it.
 func (b *Backend) Ping(ctx context.Context) error {
 	if _, err := b.api.CoreV1().Pods(b.namespace).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
 		return fmt.Errorf("listing pods in namespace %s at %s: %w", b.namespace, b.rest.Host, classify(err, nil))
@@ -155,7 +155,8 @@ func (b *Backend) ServerVersion(ctx context.Context) (string, error) {
 	return v.GitVersion, nil
 }
 
-// Close releases idle connections. It does not remove pods.
+// Close does nothing, because client-go shares its connections between clients and has no
+// call to close them. It does not remove pods.
 func (b *Backend) Close() error {
 	return nil
 }

@@ -45,7 +45,8 @@ func (o PodOptions) validate() error {
 	return errs.ToAggregate()
 }
 
-// Check asks the API server to admit a pod for spec without creating it (a dry run). It
+// Check submits a pod for spec to the API server as a dry run, which admits the pod
+// without creating it. It
 // finds what would fail every Create: a missing namespace or RuntimeClass, a missing
 // permission, or a spec the API server rejects. An API server that does not respond
 // returns an error wrapping pool.ErrEngineUnavailable.
