@@ -64,19 +64,25 @@ func (v *inputValidator) middleware(next server.ToolHandlerFunc) server.ToolHand
 }
 
 // check returns "" when args match schema, and otherwise the problems, one per line.
+// Arguments that mcp-go decoded into a map are validated as they are: the validator takes
+// encoding/json's values, and encoding them again would copy the code twice on every call.
 func (v *inputValidator) check(schema *jsonschema.Schema, args any) string {
-	if args == nil {
-		args = map[string]any{}
+	var doc any
+	switch args := args.(type) {
+	case nil:
+		doc = map[string]any{}
+	case map[string]any:
+		doc = args
+	default:
+		raw, err := json.Marshal(args)
+		if err != nil {
+			return "Invalid arguments: they are not a JSON object."
+		}
+		if doc, err = jsonschema.UnmarshalJSON(bytes.NewReader(raw)); err != nil {
+			return "Invalid arguments: they are not a JSON object."
+		}
 	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return "Invalid arguments: they are not a JSON object."
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return "Invalid arguments: they are not a JSON object."
-	}
-	err = schema.Validate(doc)
+	err := schema.Validate(doc)
 	var verr *jsonschema.ValidationError
 	if err == nil || !errors.As(err, &verr) {
 		return ""

@@ -37,6 +37,10 @@ func TestInputValidatorMessages(t *testing.T) {
 		{"missing code", map[string]any{"language": "python"}, []string{"missing property 'code'"}},
 		{"unknown argument", map[string]any{"language": "python", "code": "x", "cmd": "ls"}, []string{"additional properties 'cmd' not allowed"}},
 		{"wrong type", map[string]any{"language": "python", "code": 5}, []string{"code: got number, want string"}},
+		// mcp-go decodes JSON numbers as float64, and check validates them as they are.
+		{"decoded timeout too long", map[string]any{"language": "python", "code": "x", "timeout_seconds": 61.0}, []string{"timeout_seconds: maximum: got 61, want 60"}},
+		{"decoded timeout too short", map[string]any{"language": "python", "code": "x", "timeout_seconds": 0.5}, []string{"timeout_seconds: minimum: got 0.5, want 1"}},
+		{"decoded fractional timeout", map[string]any{"language": "python", "code": "x", "timeout_seconds": 1.5}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
