@@ -104,7 +104,7 @@ func newBackend(name string) (backend, error) {
 				opts.Namespace, opts.Pod.NodeName),
 		}, nil
 	default:
-		return backend{}, fmt.Errorf("unknown backend %q: want docker or podman", name)
+		return backend{}, fmt.Errorf("unknown backend %q: want docker, podman or kubernetes", name)
 	}
 }
 

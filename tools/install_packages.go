@@ -125,7 +125,7 @@ func (s *Server) installFailure(c *conversation, sb *sandbox, lang Language, err
 	case errors.Is(err, pool.ErrInstallTooLarge):
 		return errorWithSession(c.id, fmt.Sprintf("The installed packages are larger than the limit of %s, so they were not all copied into the sandbox; some files may be in place. Install fewer or smaller packages.", formatBytes(lang.Install.MaxBytes)))
 	case errors.Is(err, pool.ErrContainerNotFound):
-		return s.runFailure(c, sb, lang, err)
+		return s.sandboxLost(c, sb, lang, err)
 	case errors.Is(err, pool.ErrUnpack):
 		return errorWithSession(c.id, "Copying the installed packages into the sandbox failed, most likely because its disk (the working directory's size limit) is full. Some files may be in place. Free space or install fewer packages.")
 	default:

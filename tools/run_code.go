@@ -168,6 +168,16 @@ func (s *Server) runFailure(c *conversation, sb *sandbox, lang Language, err err
 	if !errors.Is(err, pool.ErrUnstoppable) && !errors.Is(err, pool.ErrContainerNotFound) {
 		return errorWithSession(c.id, modelMessage(lang.Runtime.Name, err))
 	}
+	return s.sandboxLost(c, sb, lang, err)
+}
+
+// sandboxLost releases the sandbox whose container stopped or whose processes could not be
+// stopped, as err tells, and returns the tool error that says its files are lost. The
+// caller logged err.
+func (s *Server) sandboxLost(c *conversation, sb *sandbox, lang Language, err error) *mcp.CallToolResult {
+	if c.hasEnded() {
+		return mcp.NewToolResultError(unknownSessionMessage(c.id))
+	}
 	if l := sb.lease.Swap(nil); l != nil {
 		_ = l.Release(pool.ReasonUnhealthy)
 	}

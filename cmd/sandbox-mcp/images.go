@@ -85,9 +85,13 @@ func ensureBase(ctx context.Context, b *docker.Backend, base string, stderr io.W
 	fmt.Fprintf(stderr, "pulling %s failed: %v\n", base, pullErr)
 
 	local := runtimes.LocalBaseImage
-	if ok, err := b.ImageExists(ctx, local); err != nil || ok {
+	ok, err := b.ImageExists(ctx, local)
+	if err != nil {
+		return "", fmt.Errorf("checking for the local Debian base %s: %w", local, err)
+	}
+	if ok {
 		fmt.Fprintf(stderr, "using the local Debian base %s\n", local)
-		return local, err
+		return local, nil
 	}
 	fmt.Fprintf(stderr, "building the Debian base %s with debootstrap (about a minute)\n", local)
 	if err := runBaseScript(ctx, local, b.Name(), stderr); err != nil {

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sandbox-mcp/sandbox-mcp/runtimes"
 )
 
 const (
@@ -28,7 +30,7 @@ const (
 	ImageEnv = "SANDBOX_MCP_TEST_IMAGE"
 	// DefaultImage is the image engine tests use when ImageEnv is unset. It needs sh,
 	// coreutils and grep, and is built by the base image script.
-	DefaultImage = "sandbox-mcp/debian-base:bookworm"
+	DefaultImage = runtimes.LocalBaseImage
 	// BackendsEnv lists, separated by commas, the backends that tests calling
 	// RequireBackend run against, such as "docker,podman".
 	BackendsEnv = "SANDBOX_MCP_TEST_BACKENDS"
