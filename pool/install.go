@@ -211,7 +211,9 @@ func (in *Installer) copy(ctx context.Context, installerID, sandboxID string, re
 	switch {
 	case errors.Is(readErr, ErrInstallTooLarge):
 		return fmt.Errorf("%w (%d bytes); nothing more was copied", ErrInstallTooLarge, req.MaxBytes)
-	case packErr != nil:
+	// The pack fails too when tar -x quits early (its output has nowhere to go), so only a
+	// pack failure of its own comes before the unpack's.
+	case packErr != nil && !errors.Is(packErr, errUnpackEnded):
 		return fmt.Errorf("packing installed files: %w", packErr)
 	case unpackErr != nil:
 		return fmt.Errorf("%w: %w", ErrUnpack, unpackErr)
@@ -220,6 +222,8 @@ func (in *Installer) copy(ctx context.Context, installerID, sandboxID string, re
 	case unpackRes.ExitCode != 0:
 		msg := unpack.Stderr.(*cappedBuffer).Output().Text
 		return fmt.Errorf("%w: tar exited with code %d: %s", ErrUnpack, unpackRes.ExitCode, msg)
+	case packErr != nil:
+		return fmt.Errorf("packing installed files: %w", packErr)
 	case readErr != nil && !errors.Is(readErr, errUnpackEnded):
 		return fmt.Errorf("reading installed files: %w", readErr)
 	}

@@ -178,9 +178,15 @@ func (p *Pool) Lease(ctx context.Context, conversation string) (*Lease, error) {
 		if err == nil {
 			return p.newLease(c, conversation), nil
 		}
+		if reason == "" {
+			// The check could not run, so nothing is known against the container, but it
+			// was handed out and is not reused.
+			p.removeAsync(c, ReasonConversationEnd)
+			return nil, err
+		}
 		p.log.Info("discarding idle container", "container_id", c.id, "reason", reason, "error", err)
 		p.removeAsync(c, reason)
-		if errors.Is(err, ErrEngineUnavailable) || attempt == leaseAttempts {
+		if attempt == leaseAttempts {
 			return nil, err
 		}
 	}
@@ -329,12 +335,16 @@ func (p *Pool) popIdleLocked() *container {
 }
 
 // validate checks an idle container before it is handed out. It returns the removal
-// reason when the container must not be used.
+// reason when the container must not be used, and an empty reason with the error when the
+// check could not run because ctx ended or the engine does not respond.
 func (p *Pool) validate(ctx context.Context, c *container) (RemoveReason, error) {
 	if p.cfg.MaxLifetime > 0 && time.Since(c.created) > p.cfg.MaxLifetime {
 		return ReasonExpired, errors.New("container is past its maximum lifetime")
 	}
 	st, err := p.backend.Inspect(ctx, c.id)
+	if err != nil && (ctx.Err() != nil || errors.Is(err, ErrEngineUnavailable)) {
+		return "", fmt.Errorf("inspecting container: %w", err)
+	}
 	if err != nil {
 		return ReasonUnhealthy, fmt.Errorf("inspecting container: %w", err)
 	}
@@ -424,8 +434,16 @@ func (p *Pool) Close(ctx context.Context) error {
 		go func() { errs <- p.remove(c, ReasonShutdown) }()
 	}
 	var all []error
+collect:
 	for range doomed {
-		all = append(all, <-errs)
+		select {
+		case err := <-errs:
+			all = append(all, err)
+		case <-ctx.Done():
+			// The removals go on in the background, each within removeTimeout.
+			all = append(all, fmt.Errorf("removing the containers of pool %s: %w", p.cfg.Name, ctx.Err()))
+			break collect
+		}
 	}
 
 	done := make(chan struct{})

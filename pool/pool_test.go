@@ -433,3 +433,57 @@ func TestTemporaryAfterSlowCreation(t *testing.T) {
 		l.Release(pool.ReasonConversationEnd)
 	})
 }
+
+// inspectCtx is a Fake whose Inspect fails with its context's error, as engines' do.
+type inspectCtx struct{ *backendtest.Fake }
+
+func (b inspectCtx) Inspect(ctx context.Context, id string) (pool.Status, error) {
+	if err := ctx.Err(); err != nil {
+		return pool.Status{}, err
+	}
+	return b.Fake.Inspect(ctx, id)
+}
+
+func TestLeaseCancelledKeepsIdle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := &backendtest.Fake{}
+		p := newPool(t, inspectCtx{fake}, func(c *pool.Config) { c.MaxSize = 4; c.MinIdle = 3 })
+		waitFor(t, "3 idle containers", func() bool { return p.Stats().Idle == 3 })
+
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if _, err := p.Lease(ctx, "a"); !errors.Is(err, context.Canceled) {
+			t.Errorf("Lease() with a cancelled context = %v, want %v", err, context.Canceled)
+		}
+		synctest.Wait()
+		if got := p.Stats().Removed[pool.ReasonUnhealthy]; got != 0 {
+			t.Errorf("Stats().Removed[unhealthy] = %d, want 0: a check that could not run proves nothing", got)
+		}
+		if got := fake.Removed(); got != 1 {
+			t.Errorf("containers removed = %d, want 1, the one the lease took", got)
+		}
+	})
+}
+
+func TestCloseHonoursContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := &backendtest.Fake{FailRemove: func(string) error {
+			time.Sleep(20 * time.Second)
+			return nil
+		}}
+		p := pool.New(fake, testConfig(func(c *pool.Config) { c.MaxSize = 1; c.MinIdle = 1 }))
+		waitFor(t, "an idle container", func() bool { return p.Stats().Idle == 1 })
+
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		start := time.Now()
+		err := p.Close(ctx)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Close() with a removal slower than its context = %v, want %v", err, context.DeadlineExceeded)
+		}
+		if took := time.Since(start); took > 4*time.Second {
+			t.Errorf("Close() took %v, want about its 1s context plus the 2s drain", took)
+		}
+		time.Sleep(time.Minute) // let the background removal finish inside the bubble
+	})
+}

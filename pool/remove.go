@@ -2,7 +2,6 @@ package pool
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -10,19 +9,41 @@ import (
 // remove returns nil.
 func (p *Pool) remove(c *container, reason RemoveReason) error {
 	p.mu.Lock()
-	if c.state == StateRemoving || c.state == StateRemoved {
-		p.mu.Unlock()
+	marked := p.markRemovingLocked(c, reason)
+	p.mu.Unlock()
+	if !marked {
 		return nil
+	}
+	return p.finishRemove(c, reason)
+}
+
+// removeIfIdle destroys c if it is still idle, which it checks in the same critical section
+// that marks c as removing, so that a Lease cannot take c in between. why is logged.
+func (p *Pool) removeIfIdle(c *container, reason RemoveReason, why error) {
+	p.mu.Lock()
+	marked := c.state == StateIdle && p.markRemovingLocked(c, reason)
+	p.mu.Unlock()
+	if !marked {
+		return
+	}
+	p.log.Info("replacing idle container", "container_id", c.id, "reason", reason, "error", why)
+	_ = p.finishRemove(c, reason)
+}
+
+// markRemovingLocked moves c to removing, through unhealthy when it was idle and reason is
+// ReasonUnhealthy. It returns false when another removal already did.
+func (p *Pool) markRemovingLocked(c *container, reason RemoveReason) bool {
+	if c.state == StateRemoving || c.state == StateRemoved {
+		return false
 	}
 	if c.state == StateIdle {
 		p.dropIdleLocked(c)
-	}
-	if reason == ReasonUnhealthy && c.state == StateIdle {
-		p.setStateLocked(c, StateUnhealthy)
+		if reason == ReasonUnhealthy {
+			p.setStateLocked(c, StateUnhealthy)
+		}
 	}
 	p.setStateLocked(c, StateRemoving)
-	p.mu.Unlock()
-	return p.finishRemove(c, reason)
+	return true
 }
 
 // removeAsync is remove in a goroutine the pool waits for on Close. After Close it does
@@ -157,15 +178,9 @@ func (p *Pool) checkIdle(ctx context.Context) {
 
 	for _, c := range idle {
 		reason, err := p.validate(ctx, c)
-		if err == nil || errors.Is(err, ErrEngineUnavailable) {
+		if err == nil || reason == "" {
 			continue
 		}
-		p.mu.Lock()
-		stillIdle := c.state == StateIdle
-		p.mu.Unlock()
-		if stillIdle {
-			p.log.Info("replacing idle container", "container_id", c.id, "reason", reason, "error", err)
-			_ = p.remove(c, reason)
-		}
+		p.removeIfIdle(c, reason, err)
 	}
 }
