@@ -3,9 +3,8 @@ package pool
 // Lease is one conversation's hold on one container. The container is never handed to
 // anyone else; Release destroys it.
 type Lease struct {
-	pool         *Pool
-	c            *container
-	conversation string
+	pool *Pool
+	c    *container
 }
 
 // ContainerID returns the engine's ID of the leased container.
@@ -13,9 +12,6 @@ func (l *Lease) ContainerID() string { return l.c.id }
 
 // Temporary reports whether the container was created outside the pool's count.
 func (l *Lease) Temporary() bool { return l.c.temporary }
-
-// Pool returns the pool the lease came from.
-func (l *Lease) Pool() *Pool { return l.pool }
 
 // Release destroys the container and lets the pool refill. It blocks until the engine has
 // removed the container or the removal timed out after 30 s. The removal runs on a context

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"slices"
@@ -152,13 +151,10 @@ func New(b Backend, cfg Config) *Pool {
 
 func logger(l *slog.Logger) *slog.Logger {
 	if l == nil {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
+		return slog.New(slog.DiscardHandler)
 	}
 	return l
 }
-
-// Name returns the pool's name.
-func (p *Pool) Name() string { return p.cfg.Name }
 
 // Lease returns a ready container for conversation, which only that conversation may use.
 // It takes an idle container when there is one (after checking it is alive and not past
@@ -194,7 +190,7 @@ func (p *Pool) Lease(ctx context.Context, conversation string) (*Lease, error) {
 
 func (p *Pool) newLease(c *container, conversation string) *Lease {
 	p.log.Info("container leased", "container_id", c.id, "session_id", conversation, "temporary", c.temporary)
-	return &Lease{pool: p, c: c, conversation: conversation}
+	return &Lease{pool: p, c: c}
 }
 
 // take returns a leased container. fresh reports that it was created for this call and

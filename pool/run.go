@@ -90,8 +90,15 @@ func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, 
 	start := time.Now()
 	res, err := b.Exec(runCtx, id, cmd)
 	result := RunResult{ExitCode: res.ExitCode, Duration: time.Since(start)}
-	if err == nil && notStarted(res, stdout, stderr) {
-		return result, recoverNotStarted(b, id, stdout, stderr)
+	// The output is final once Exec returned without error, so it is copied out of the
+	// buffers once. A stopped run's is copied after the kill, as late as possible.
+	exited := err == nil
+	var out, errOut Output
+	if exited {
+		out, errOut = stdout.Output(), stderr.Output()
+		if notStarted(res, out, errOut) {
+			return result, recoverNotStarted(b, id, out, errOut)
+		}
 	}
 	stopped := err != nil && runCtx.Err() != nil
 	if stopped {
@@ -100,7 +107,10 @@ func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, 
 		err = stopRun(b, id, runID, ctx.Err())
 	}
 
-	result.Stdout, result.Stderr = stdout.Output(), stderr.Output()
+	if !exited {
+		out, errOut = stdout.Output(), stderr.Output()
+	}
+	result.Stdout, result.Stderr = out, errOut
 	var st runStatus
 	result.Stderr.Text, st = cutStatus(result.Stderr.Text)
 	result.OOMKilled = st.oomKills > 0 && result.ExitCode == 137
@@ -126,11 +136,11 @@ func Run(ctx context.Context, b Backend, id string, req RunRequest) (RunResult, 
 // starts, and the run script's first fork fails: the shell names the script in its
 // message, and the status line is missing. The usual cause is a pids limit kept full by
 // processes that an earlier run left.
-func notStarted(res ExecResult, stdout, stderr *cappedBuffer) bool {
-	if res.ExitCode == 126 && strings.Contains(stdout.Output().Text, "OCI runtime") {
+func notStarted(res ExecResult, stdout, stderr Output) bool {
+	if res.ExitCode == 126 && strings.Contains(stdout.Text, "OCI runtime") {
 		return true
 	}
-	text := stderr.Output().Text
+	text := stderr.Text
 	return res.ExitCode != 0 && !strings.Contains(text, statusPrefix) &&
 		strings.Contains(text, SupportDir+"/run:") && strings.Contains(strings.ToLower(text), "fork")
 }
@@ -138,8 +148,8 @@ func notStarted(res ExecResult, stdout, stderr *cappedBuffer) bool {
 // recoverNotStarted stops every process of the code user, so that the next run can start.
 // The engine's or the shell's message goes into the error for the log; it never reaches
 // the model.
-func recoverNotStarted(b Backend, id string, stdout, stderr *cappedBuffer) error {
-	engineMsg := strings.TrimSpace(stdout.Output().Text + " " + stderr.Output().Text)
+func recoverNotStarted(b Backend, id string, stdout, stderr Output) error {
+	engineMsg := strings.TrimSpace(stdout.Text + " " + stderr.Text)
 	if err := killRun(b, id, "-"); err != nil {
 		return fmt.Errorf("%w: %w (the run did not start: %s)", ErrUnstoppable, err, engineMsg)
 	}
