@@ -312,13 +312,19 @@ func (p *Pool) recycle(r waitResult) {
 
 // unclaimedLocked returns how many pooled containers being created no waiter will get.
 func (p *Pool) unclaimedLocked() int {
-	creating := 0
+	return p.creatingLocked() - len(p.waiters)
+}
+
+// creatingLocked returns how many pooled containers are being created. Stats.Creating
+// counts temporary ones too.
+func (p *Pool) creatingLocked() int {
+	n := 0
 	for c := range p.containers {
 		if c.state == StateCreating {
-			creating++
+			n++
 		}
 	}
-	return creating - len(p.waiters)
+	return n
 }
 
 func (p *Pool) popIdleLocked() *container {

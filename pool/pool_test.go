@@ -487,3 +487,39 @@ func TestCloseHonoursContext(t *testing.T) {
 		time.Sleep(time.Minute) // let the background removal finish inside the bubble
 	})
 }
+
+// TestRefillIgnoresTemporary checks that a temporary container being created does not
+// stand in for a missing warm one.
+func TestRefillIgnoresTemporary(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := &backendtest.Fake{CreateDelay: 3 * time.Second}
+		p := newPool(t, fake, func(c *pool.Config) {
+			c.MaxSize, c.MinIdle = 1, 1
+			c.Exhaustion = pool.ExhaustTemporary
+			c.AcquireTimeout = time.Second
+		})
+		waitFor(t, "a warm container", func() bool { return p.Stats().Idle == 1 })
+		first, err := p.Lease(t.Context(), "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// The second lease waits 1 s in vain, then creates a temporary container for 3 s.
+		done := make(chan *pool.Lease)
+		go func() {
+			l, err := p.Lease(t.Context(), "b")
+			if err != nil {
+				t.Errorf("Lease(b) = %v", err)
+			}
+			done <- l
+		}()
+		time.Sleep(2 * time.Second)
+		if err := first.Release(pool.ReasonConversationEnd); err != nil {
+			t.Fatal(err)
+		}
+		second := <-done
+		defer second.Release(pool.ReasonConversationEnd)
+
+		waitFor(t, "the pool refilled to min_idle", func() bool { return p.Stats().Idle == 1 })
+	})
+}

@@ -146,7 +146,8 @@ func (p *Pool) refill() time.Duration {
 	if p.cfg.Prewarm {
 		want = max(want, p.cfg.MinIdle)
 	}
-	missing := want - p.stats.Idle - p.stats.Creating
+	// Temporary containers being created are for their callers and fill no pool slot.
+	missing := want - len(p.idle) - p.creatingLocked()
 	room := p.cfg.MaxSize - len(p.containers)
 	for range min(missing, room) {
 		p.spawnCreateLocked(nil)
