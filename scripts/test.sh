@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Sets up a Debian 12 machine for sandbox-mcp's tests and runs them: starts a Docker engine,
-# the Podman service and a single-node Kubernetes test cluster, builds the base and runtime
-# images and gets them into all three, then runs the Go tests with the race detector. The
+# Sets up a Debian 12 machine for sandbox-mcp's tests and runs them. It starts a Docker
+# engine, the Podman service and a single-node Kubernetes test cluster, and builds the base
+# and runtime images and gets them into all three. Then it runs the Go tests with the race
+# detector. The
 # engine tests (the backend conformance suites in pool/docker and pool/kube, and the
 # conversation tests in e2e) run against each backend in SANDBOX_MCP_TEST_BACKENDS. The
 # cluster is torn down when the script exits.

@@ -342,7 +342,7 @@ start_apiserver() {
     # Most likely still starting. The caller waits for /readyz.
     return 0
   fi
-  # RBAC is on so that pool/kube's tests can check the Role in deploy/kubernetes; the admin
+  # RBAC is on so that pool/kube's tests can check the Role in deploy/kubernetes. The admin
   # client is in system:masters, and the Node authorizer serves the kubelet.
   # The cluster has no controller manager, so the ServiceAccount admission plugin would
   # reject every pod for lack of a default service account, and TaintNodesByCondition would
